@@ -1,0 +1,153 @@
+//! `credwarden scan`
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+
+use credwarden::config::Config;
+use credwarden::evaluate::{Context, Evaluator, PolicySet, Severity};
+use credwarden::report::text::{GroupBy, TextOptions};
+use credwarden::report::{self, Format, Report};
+use credwarden::snapshot::credential_report::load_credential_report;
+use credwarden::snapshot::load::load_snapshot;
+use credwarden::{output, Error};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A snapshot written by `credwarden collect` (JSON, schema 1.x).
+    #[arg(long, value_name = "FILE", conflicts_with = "credential_report")]
+    snapshot: Option<PathBuf>,
+    /// The CSV of `aws iam get-credential-report` (base64-decoded).
+    #[arg(long, value_name = "FILE")]
+    credential_report: Option<PathBuf>,
+    /// The report's GeneratedTime (the CSV does not carry it); enables CW901.
+    #[arg(long, value_name = "TIME", value_parser = super::parse_time, requires = "credential_report")]
+    report_generated_at: Option<DateTime<Utc>>,
+    /// Configuration: thresholds, break-glass users, rules, exceptions.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A directory of organisational Rego policies to run beside the bundled ones (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    policies: Vec<PathBuf>,
+    /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
+    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
+    now: Option<DateTime<Utc>>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity is not suppressed.
+    #[arg(long, value_name = "SEVERITY", default_value = "none", value_parser = parse_fail_on)]
+    fail_on: FailOn,
+    /// Grouping of the text report.
+    #[arg(long, value_enum, default_value_t = GroupBy::Rule)]
+    group_by: GroupBy,
+    /// The relative path SARIF results point at (default: the input file).
+    #[arg(long, value_name = "PATH")]
+    sarif_artifact: Option<String>,
+    /// The SARIF analysis category (GitHub keeps one set of alerts per category).
+    #[arg(long, value_name = "NAME")]
+    sarif_category: Option<String>,
+    /// Colour in the text report.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FailOn(Option<Severity>);
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(FailOn(None));
+    }
+    s.parse::<Severity>()
+        .map(|s| FailOn(Some(s)))
+        .map_err(|_| format!("expected none, critical, high, medium, low or info; found {s:?}"))
+}
+
+pub fn run(args: ScanArgs) -> Result<u8, Error> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let config = Config::load(args.config.as_deref())?;
+    let input = match (&args.snapshot, &args.credential_report) {
+        (Some(path), _) => load_snapshot(path)?,
+        (None, Some(path)) => load_credential_report(path, args.report_generated_at, args.report_generated_at.unwrap_or(now))?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "no input: give --snapshot FILE (from `credwarden collect`) or --credential-report FILE \
+                 (from `aws iam get-credential-report`); live scanning is not available in this build"
+                    .into(),
+            ))
+        }
+    };
+    let policies = PolicySet::load(&args.policies)?;
+    let mut evaluator = Evaluator::new(policies)?;
+    let evaluation = evaluator.evaluate(&input.snapshot, &Context { now, config })?;
+    let report = Report {
+        evaluation: &evaluation,
+        input: &input,
+        config_path: args.config.clone(),
+        policy_dirs: args.policies.clone(),
+    };
+    let rendered = match args.format {
+        Format::Text => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    args.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            report::text::render(
+                &report,
+                TextOptions {
+                    group_by: args.group_by,
+                    color,
+                },
+            )
+        }
+        Format::Json => report::json::render(&report),
+        Format::Sarif => {
+            let sarif = report::sarif::render(
+                &report,
+                &report::sarif::SarifOptions {
+                    artifact: args.sarif_artifact.as_deref(),
+                    category: args.sarif_category.as_deref(),
+                },
+            );
+            for warning in &sarif.warnings {
+                eprintln!("warning: {warning}");
+            }
+            sarif.text
+        }
+    };
+    match &args.output {
+        Some(path) => output::write_atomic(path, rendered.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = stdout
+                .write_all(rendered.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
+    let failing = args.fail_on.0.is_some_and(|threshold| {
+        evaluation
+            .findings
+            .iter()
+            .any(|f| !f.suppressed && f.severity >= threshold)
+    });
+    Ok(if failing { 1 } else { 0 })
+}

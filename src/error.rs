@@ -1,0 +1,31 @@
+//! The library's errors, and the exit code each one means (PRODUCT.md: 2 bad usage or bad
+//! input, 3 AWS access failed).
+
+use crate::config::ConfigError;
+use crate::evaluate::PolicyError;
+use crate::output::OutputError;
+use crate::snapshot::credential_report::ReportError;
+use crate::snapshot::load::SnapshotError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    CredentialReport(#[from] ReportError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}

@@ -1,0 +1,109 @@
+//! Findings: what a rule says about one resource, completed with the rule's metadata.
+
+use serde::{Deserialize, Serialize};
+
+use super::severity::Severity;
+
+/// The resource a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub arn: String,
+    /// The user a key belongs to, for key findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// What to do, in words (from the rule's METADATA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// A machine-readable action (`deactivate_access_key`, …) the remediation planner can use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The exception that matched a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppliedException {
+    /// `active` (the finding is suppressed) or `expired` (it is not).
+    pub status: &'static str,
+    pub resource: String,
+    pub reason: String,
+    pub owner: String,
+    pub expires: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub slug: String,
+    pub title: String,
+    pub severity: Severity,
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_alias: Option<String>,
+    pub resource: Resource,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Remediation>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// Stable across runs for the same rule and resource.
+    pub fingerprint: String,
+    pub suppressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+}
+
+/// A finding as a policy produces it, before credwarden completes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFinding {
+    pub account_id: String,
+    pub resource: Resource,
+    pub message: String,
+    #[serde(default)]
+    pub remediation: Option<RawRemediation>,
+    #[serde(default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemediation {
+    pub action: String,
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The fingerprint of a rule and resource: the first 32 hex digits of a SHA-256.
+pub fn fingerprint(rule_id: &str, account_id: &str, resource: &Resource) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [rule_id, account_id, &resource.kind, &resource.id] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    let hex = format!("{:x}", h.finalize());
+    hex[..32].to_string()
+}
+
+impl Finding {
+    /// Deterministic report order: most severe first, then rule, account, resource, message.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            std::cmp::Reverse(self.severity),
+            &self.rule_id,
+            &self.account_id,
+            &self.resource,
+            &self.message,
+        )
+    }
+}

@@ -1,0 +1,28 @@
+//! credwarden finds and fixes risky long-lived AWS credentials, as policy-as-code.
+//!
+//! The library follows the pipeline, one module a stage:
+//!
+//! ```text
+//! collect (AWS) ──> snapshot ──> evaluate (embedded Rego) ──> findings ──> report
+//!                                    ▲                                 └─> remediate
+//!                                 config
+//! ```
+//!
+//! - [`snapshot`]: the versioned document the policies read, from a JSON file or a credential
+//!   report CSV;
+//! - [`config`]: thresholds, break-glass users, rule switches and exceptions;
+//! - [`evaluate`]: the bundled and custom Rego policies, their `# METADATA`, the regorus engine
+//!   and `policy test`;
+//! - [`report`]: text, JSON and SARIF output;
+//! - [`output`]: atomic file writes, so a failed run never leaves a partial file.
+//!
+//! Evaluating needs no AWS SDK and no network: a snapshot is enough.
+
+pub mod config;
+pub mod error;
+pub mod evaluate;
+pub mod output;
+pub mod report;
+pub mod snapshot;
+
+pub use error::Error;

@@ -1,0 +1,353 @@
+//! SARIF 2.1.0 for GitHub code scanning.
+//!
+//! GitHub rejects files that break its rules, and a rejected upload means no alerts at all, so
+//! this reporter never writes one: every result has a physical location (the input file, a
+//! non-empty relative URI, and the line where the resource stands), a stable
+//! `partialFingerprints` entry (the same rule and resource give the same alert across runs),
+//! rules carry `security-severity`, and the run has `automationDetails.id`. Over GitHub's
+//! upload limits (25,000 results a run, 10 MB gzipped) the most severe results are kept and the
+//! truncation is said, in a warning and in the run's notifications.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::json;
+use serde_sarif::sarif;
+
+use crate::evaluate::{Finding, RuleMetadata, Severity};
+
+use super::Report;
+
+/// GitHub's limit of results per run.
+pub const MAX_RESULTS: usize = 25_000;
+/// GitHub's limit of a gzipped upload.
+pub const MAX_GZIP_BYTES: usize = 10 * 1024 * 1024;
+/// GitHub shows at most this many tags per rule.
+const MAX_TAGS: usize = 20;
+/// The fingerprint key; bump the suffix only if the fingerprint's meaning changes.
+pub const FINGERPRINT_KEY: &str = "credwarden/v1";
+
+/// A rendered SARIF log.
+pub struct SarifOutput {
+    pub text: String,
+    /// Results left out to stay within GitHub's limits, and why.
+    pub warnings: Vec<String>,
+}
+
+/// Options beyond the report itself.
+#[derive(Debug, Clone, Default)]
+pub struct SarifOptions<'a> {
+    /// The relative path results point at (default: the input file).
+    pub artifact: Option<&'a str>,
+    /// GitHub's analysis category (`automationDetails.id` up to its last `/`).
+    pub category: Option<&'a str>,
+}
+
+pub fn render(report: &Report, opts: &SarifOptions) -> SarifOutput {
+    render_with_limits(report, opts, MAX_RESULTS, MAX_GZIP_BYTES)
+}
+
+/// [`render`] with explicit limits (tests use small ones).
+pub fn render_with_limits(
+    report: &Report,
+    opts: &SarifOptions,
+    max_results: usize,
+    max_gzip: usize,
+) -> SarifOutput {
+    // Unsuppressed results first, most severe first (findings are sorted by severity already).
+    let ordered: Vec<&Finding> = report
+        .evaluation
+        .findings
+        .iter()
+        .filter(|f| !f.suppressed)
+        .chain(report.evaluation.findings.iter().filter(|f| f.suppressed))
+        .collect();
+    let total = ordered.len();
+    let mut keep = total.min(max_results);
+    let mut warnings = Vec::new();
+    loop {
+        let truncated = keep < total;
+        let notice = truncated.then(|| {
+            format!(
+                "SARIF output holds the {keep} most severe of {total} results to stay within GitHub's upload limits \
+                 ({max_results} results per run, {} MB gzipped); see --format json for all of them",
+                max_gzip / (1024 * 1024)
+            )
+        });
+        let text = serialize(report, opts, &ordered[..keep], notice.as_deref());
+        if gzipped_len(&text) <= max_gzip || keep == 0 {
+            if let Some(n) = notice {
+                warnings.push(n);
+            }
+            return SarifOutput { text, warnings };
+        }
+        keep = keep * 9 / 10;
+    }
+}
+
+fn gzipped_len(text: &str) -> usize {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).expect("writing to memory");
+    enc.finish().expect("writing to memory").len()
+}
+
+fn serialize(
+    report: &Report,
+    opts: &SarifOptions,
+    findings: &[&Finding],
+    notice: Option<&str>,
+) -> String {
+    let ev = report.evaluation;
+    let uri = opts
+        .artifact
+        .map(|a| a.trim_start_matches("./").to_string())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| report.input_uri());
+    let rule_index: BTreeMap<&str, usize> = ev
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let results: Vec<sarif::Result> = findings
+        .iter()
+        .map(|f| {
+            result(
+                f,
+                &uri,
+                report.input.line_of(&line_keys(f)),
+                rule_index.get(f.rule_id.as_str()).copied(),
+            )
+        })
+        .collect();
+    let driver = sarif::ToolComponent::builder()
+        .name("credwarden")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/credwarden/credwarden")
+        .rules(ev.rules.iter().map(rule).collect::<Vec<_>>())
+        .build();
+    let evaluated = ev
+        .evaluated_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut invocation = sarif::Invocation::builder()
+        .execution_successful(true)
+        .build();
+    if let Some(n) = notice {
+        invocation.tool_execution_notifications = Some(vec![sarif::Notification::builder()
+            .message(sarif::Message::builder().text(n).build())
+            .level(json!("warning"))
+            .build()]);
+    }
+    let category = opts.category.unwrap_or("credwarden").trim_end_matches('/');
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .automation_details(
+            sarif::RunAutomationDetails::builder()
+                .id(format!("{category}/{evaluated}"))
+                .build(),
+        )
+        .artifacts(vec![sarif::Artifact::builder()
+            .location(sarif::ArtifactLocation::builder().uri(uri.clone()).build())
+            .build()])
+        .invocations(vec![invocation])
+        .results(results)
+        .properties(properties(BTreeMap::from([
+            ("evaluatedAt".to_string(), json!(evaluated)),
+            ("policyDigest".to_string(), json!(ev.policy_digest)),
+        ])))
+        .build();
+    let log = sarif::Sarif::builder()
+        .schema(sarif::SCHEMA_URL)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
+    text.push('\n');
+    text
+}
+
+fn line_keys(f: &Finding) -> [&str; 3] {
+    [
+        f.resource.id.as_str(),
+        f.resource.arn.as_str(),
+        f.account_id.as_str(),
+    ]
+}
+
+fn properties(map: BTreeMap<String, serde_json::Value>) -> sarif::PropertyBag {
+    sarif::PropertyBag::builder()
+        .additional_properties(map)
+        .build()
+}
+
+fn level(s: Severity) -> sarif::ResultLevel {
+    match s {
+        Severity::Critical | Severity::High => sarif::ResultLevel::Error,
+        Severity::Medium => sarif::ResultLevel::Warning,
+        Severity::Low | Severity::Info => sarif::ResultLevel::Note,
+    }
+}
+
+fn rule(r: &RuleMetadata) -> sarif::ReportingDescriptor {
+    let mut tags = vec!["security".to_string(), "aws".to_string(), "iam".to_string()];
+    for (framework, ids) in &r.controls {
+        for id in ids {
+            tags.push(format!("{framework}:{id}"));
+        }
+    }
+    tags.truncate(MAX_TAGS);
+    let help_text = match &r.remediation {
+        Some(fix) => format!("{}\n\nRemediation: {fix}", r.description),
+        None => r.description.clone(),
+    };
+    let controls: Vec<String> = r
+        .controls
+        .iter()
+        .map(|(f, ids)| format!("- {f}: {}", ids.join(", ")))
+        .collect();
+    let help_markdown = format!(
+        "**{}** ({}, {})\n\n{}\n\n{}{}",
+        r.title,
+        r.id,
+        r.severity,
+        r.description,
+        r.remediation
+            .as_ref()
+            .map(|f| format!("**Remediation.** {f}\n\n"))
+            .unwrap_or_default(),
+        if controls.is_empty() {
+            String::new()
+        } else {
+            format!("**Controls**\n{}\n", controls.join("\n"))
+        }
+    );
+    let mut props = BTreeMap::new();
+    props.insert(
+        "security-severity".to_string(),
+        json!(r.severity.security_severity()),
+    );
+    props.insert("precision".to_string(), json!("very-high"));
+    props.insert(
+        "problem.severity".to_string(),
+        json!(problem_severity(r.severity)),
+    );
+    props.insert("severity".to_string(), json!(r.severity));
+    let mut bag = properties(props);
+    bag.tags = Some(tags);
+    sarif::ReportingDescriptor::builder()
+        .id(r.id.clone())
+        .name(pascal_case(&r.slug))
+        .short_description(
+            sarif::MultiformatMessageString::builder()
+                .text(r.title.clone())
+                .build(),
+        )
+        .full_description(
+            sarif::MultiformatMessageString::builder()
+                .text(non_empty(&r.description, &r.title))
+                .build(),
+        )
+        .help(
+            sarif::MultiformatMessageString::builder()
+                .text(non_empty(&help_text, &r.title))
+                .markdown(help_markdown)
+                .build(),
+        )
+        .default_configuration(
+            sarif::ReportingConfiguration::builder()
+                .level(json!(level(r.severity)))
+                .build(),
+        )
+        .properties(bag)
+        .build()
+}
+
+fn problem_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "recommendation",
+    }
+}
+
+fn non_empty(text: &str, fallback: &str) -> String {
+    if text.trim().is_empty() {
+        fallback.to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn pascal_case(slug: &str) -> String {
+    slug.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn result(f: &Finding, uri: &str, line: u32, rule_index: Option<usize>) -> sarif::Result {
+    let account = match &f.account_alias {
+        Some(alias) => format!("{} ({alias})", f.account_id),
+        None => f.account_id.clone(),
+    };
+    let location = sarif::Location::builder()
+        .physical_location(
+            sarif::PhysicalLocation::builder()
+                .artifact_location(
+                    sarif::ArtifactLocation::builder()
+                        .uri(uri.to_string())
+                        .build(),
+                )
+                .region(
+                    sarif::Region::builder()
+                        .start_line(i64::from(line.max(1)))
+                        .build(),
+                )
+                .build(),
+        )
+        .logical_locations(vec![sarif::LogicalLocation::builder()
+            .fully_qualified_name(f.resource.arn.clone())
+            .name(f.resource.id.clone())
+            .kind("resource")
+            .build()])
+        .build();
+    let mut props = BTreeMap::new();
+    props.insert("account_id".to_string(), json!(f.account_id));
+    props.insert("resource".to_string(), json!(f.resource));
+    props.insert("severity".to_string(), json!(f.severity));
+    if let Some(r) = &f.remediation {
+        props.insert("remediation".to_string(), json!(r));
+    }
+    let mut result = sarif::Result::builder()
+        .rule_id(f.rule_id.clone())
+        .level(level(f.severity))
+        .message(
+            sarif::Message::builder()
+                .text(format!("{} [account {account}]", f.message))
+                .build(),
+        )
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            f.fingerprint.clone(),
+        )]))
+        .properties(properties(props))
+        .build();
+    result.rule_index = rule_index.map(|i| i as i64);
+    if let Some(e) = f.exception.as_ref().filter(|_| f.suppressed) {
+        result.suppressions = Some(vec![sarif::Suppression::builder()
+            .kind(json!("external"))
+            .status(json!("accepted"))
+            .justification(format!(
+                "{} (owner {}, expires {})",
+                e.reason, e.owner, e.expires
+            ))
+            .build()]);
+    }
+    result
+}

@@ -1,0 +1,211 @@
+//! Reading a snapshot JSON file, with errors that name the file, line, column and field.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::model::{Snapshot, SCHEMA_MAJOR};
+use super::{InputKind, LoadedSnapshot};
+
+/// Why a snapshot could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: cannot read the snapshot: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: invalid JSON: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}:{line}:{column}: field `{field}`: {message}")]
+    Field {
+        path: String,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "{path}: snapshot schema version {found:?} is not supported: this credwarden reads \
+         schema {SCHEMA_MAJOR}.x; collect the snapshot again with this version, or upgrade credwarden"
+    )]
+    UnsupportedVersion { path: String, found: String },
+}
+
+/// Read and validate a snapshot file.
+pub fn load_snapshot(path: &Path) -> Result<LoadedSnapshot, SnapshotError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let snapshot = parse_snapshot(&text, &path.display().to_string())?;
+    Ok(LoadedSnapshot {
+        lines: index_lines(&text),
+        snapshot,
+        path: path.to_path_buf(),
+        kind: InputKind::Snapshot,
+    })
+}
+
+/// Parse snapshot text; `origin` names the source in errors.
+pub fn parse_snapshot(text: &str, origin: &str) -> Result<Snapshot, SnapshotError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let typed: Result<Snapshot, _> = serde_path_to_error::deserialize(&mut de);
+    if typed.is_ok() {
+        de.end().map_err(|e| SnapshotError::Syntax {
+            path: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+    }
+    match typed {
+        Ok(snapshot) => {
+            check_version(&snapshot.schema, origin)?;
+            Ok(snapshot)
+        }
+        Err(err) => {
+            // A snapshot of another major version fails to parse for that reason first: say so.
+            if let Some(found) = probe_version(text) {
+                check_version(&found, origin)?;
+            }
+            Err(describe(err, origin))
+        }
+    }
+}
+
+fn check_version(found: &str, origin: &str) -> Result<(), SnapshotError> {
+    let major = found.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    if major == Some(SCHEMA_MAJOR) {
+        Ok(())
+    } else {
+        Err(SnapshotError::UnsupportedVersion {
+            path: origin.to_string(),
+            found: found.to_string(),
+        })
+    }
+}
+
+fn probe_version(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Probe {
+        schema: Option<String>,
+    }
+    serde_json::from_str::<Probe>(text).ok()?.schema
+}
+
+fn describe(err: serde_path_to_error::Error<serde_json::Error>, origin: &str) -> SnapshotError {
+    let field = err.path().to_string();
+    let inner = err.into_inner();
+    let (path, line, column) = (origin.to_string(), inner.line(), inner.column());
+    let message = strip_position(&inner.to_string());
+    if inner.is_data() && !field.is_empty() && field != "." {
+        SnapshotError::Field {
+            path,
+            line,
+            column,
+            field,
+            message,
+        }
+    } else {
+        SnapshotError::Syntax {
+            path,
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the error already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Find the line of each ARN, access key id and account id in a pretty-printed snapshot.
+fn index_lines(text: &str) -> HashMap<String, u32> {
+    let mut lines = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n as u32 + 1;
+        for (field, prefix) in [
+            ("\"arn\"", ""),
+            ("\"access_key_id\"", ""),
+            ("\"account_id\"", "account:"),
+        ] {
+            if let Some(value) = string_value_after(line, field) {
+                lines.entry(format!("{prefix}{value}")).or_insert(n);
+            }
+        }
+    }
+    lines
+}
+
+fn string_value_after<'a>(line: &'a str, field: &str) -> Option<&'a str> {
+    let rest = &line[line.find(field)? + field.len()..];
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    rest.find('"').map(|end| &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_arns_keys_and_accounts() {
+        let text = "{\n  \"account_id\": \"123456789012\",\n  \"arn\": \"arn:aws:iam::123456789012:user/a\",\n  \"access_key_id\": \"AKIA1\"\n}";
+        let lines = index_lines(text);
+        assert_eq!(lines["account:123456789012"], 2);
+        assert_eq!(lines["arn:aws:iam::123456789012:user/a"], 3);
+        assert_eq!(lines["AKIA1"], 4);
+    }
+
+    #[test]
+    fn unknown_major_version_is_named() {
+        let err = parse_snapshot(
+            r#"{"schema": "2.0", "collected_at": "x", "accounts": [], "new": 1}"#,
+            "s.json",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("schema version \"2.0\" is not supported"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let err = parse_snapshot("{\n  \"schema\": \"1.0\",\n}", "s.json").unwrap_err();
+        assert!(
+            err.to_string().starts_with("s.json:3:1: invalid JSON"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_field_is_named_with_its_path() {
+        let text = r#"{"schema": "1.0", "collected_at": "2026-01-01T00:00:00Z", "accounts": [
+  {"account_id": "123456789012", "users": [{"user_name": "a", "arn": "x", "created_at": "2026-01-01T00:00:00Z",
+    "mfa_active": false, "access_keys": [{"status": "Enabled", "created_at": "2026-01-01T00:00:00Z"}]}]}]}"#;
+        let err = parse_snapshot(text, "s.json").unwrap_err().to_string();
+        assert!(
+            err.contains("accounts[0].users[0].access_keys[0].status"),
+            "{err}"
+        );
+        assert!(err.contains("s.json:3:"), "{err}");
+    }
+}
