@@ -49,14 +49,14 @@ impl PolicySet {
                 files.push(file);
             }
         }
-        PolicySet::from_files(files)
+        PolicySet::from_files(files, true)
     }
 
     /// For `policy test`: with no dirs, the bundled policies and their tests; with dirs, every
     /// file in them (tests included) plus the bundled files whose packages they do not define.
     pub fn load_for_tests(dirs: &[PathBuf]) -> Result<PolicySet, PolicyError> {
         if dirs.is_empty() {
-            return PolicySet::from_files(bundled_files(true)?);
+            return PolicySet::from_files(bundled_files(true)?, false);
         }
         let mut files = Vec::new();
         for dir in dirs {
@@ -68,10 +68,12 @@ impl PolicySet {
                 .into_iter()
                 .filter(|f| !defined.contains(&f.package)),
         );
-        PolicySet::from_files(files)
+        // Ids stay unique, but a checkout of credwarden's own policies may use CW ids here.
+        PolicySet::from_files(files, false)
     }
 
-    fn from_files(files: Vec<PolicyFile>) -> Result<PolicySet, PolicyError> {
+    /// Index the rules of `files`; `reserve_cw` refuses `CW…` ids outside the bundle.
+    fn from_files(files: Vec<PolicyFile>, reserve_cw: bool) -> Result<PolicySet, PolicyError> {
         let mut rules: Vec<RuleMetadata> = Vec::new();
         let mut by_package: BTreeMap<&str, &str> = BTreeMap::new();
         for file in files.iter().filter(|f| !f.is_test) {
@@ -93,7 +95,7 @@ impl PolicySet {
                         ),
                     });
                 }
-                if !file.bundled && rule.id.to_ascii_uppercase().starts_with("CW") {
+                if reserve_cw && !file.bundled && rule.id.to_ascii_uppercase().starts_with("CW") {
                     return Err(PolicyError::Invalid {
                         file: file.path.clone(),
                         line: rule.line,

@@ -1,7 +1,7 @@
 //! The human report: grouped findings that read well on an 80-column terminal.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::Write as _;
 
 use crate::evaluate::{Finding, Severity};
 
@@ -65,14 +65,15 @@ fn header(out: &mut String, report: &Report, paint: &Painter) {
     );
     let _ = writeln!(
         out,
-        "evaluated at {} · {} rules · {} account{}, {} users, {} access keys",
-        ev.evaluated_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ev.rules.len(),
+        "evaluated at {} with {} rules",
+        ev.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.rules.len()
+    );
+    let _ = writeln!(
+        out,
+        "{} account{}, {users} users, {keys} access keys",
         snap.accounts.len(),
         if snap.accounts.len() == 1 { "" } else { "s" },
-        users,
-        keys
     );
 }
 
@@ -120,11 +121,11 @@ fn by_key(out: &mut String, findings: &[&Finding], paint: &Painter, key: fn(&Fin
     for (name, group) in groups {
         let _ = writeln!(out, "\n{} ({})", paint.bold(&name), group.len());
         for f in group {
-            let _ = write!(out, "  {} ", paint.severity(f.severity));
+            // Wrap the text after the label's columns, then put the (maybe coloured) label there.
             let line = format!("{} {}: {}", f.rule_id, resource_label(f), f.message);
             let mut wrapped = String::new();
-            wrap_into(&mut wrapped, &line, 0, 11);
-            out.push_str(wrapped.trim_start());
+            wrap_into(&mut wrapped, &line, 11, 11);
+            let _ = write!(out, "  {} {}", paint.severity(f.severity), &wrapped[11..]);
         }
     }
 }
