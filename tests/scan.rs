@@ -7,7 +7,11 @@ use predicates::prelude::*;
 
 #[test]
 fn demo_fires_every_bundled_rule_exactly_as_documented() {
-    let report = json_of(scan_demo(&["--format", "json"]).arg("--fail-on").arg("none"));
+    let report = json_of(
+        scan_demo(&["--format", "json"])
+            .arg("--fail-on")
+            .arg("none"),
+    );
     let expected = [
         ("CW101", 3),
         ("CW102", 5),
@@ -48,7 +52,10 @@ fn demo_fires_every_bundled_rule_exactly_as_documented() {
         ("CW401", "333333333333"),
         ("CW401", "111111111111"),
     ] {
-        assert!(pairs.contains(&(rule.into(), id.into())), "missing {rule} on {id}");
+        assert!(
+            pairs.contains(&(rule.into(), id.into())),
+            "missing {rule} on {id}"
+        );
     }
     // Prod is covered by the OU's SCP; the correctly configured break-glass user is clean.
     assert!(!pairs.contains(&("CW401".into(), "222222222222".into())));
@@ -65,14 +72,31 @@ fn json_findings_carry_the_contract_fields() {
     assert_eq!(report["accounts"].as_array().unwrap().len(), 3);
     assert_eq!(report["accounts"][2]["credential_report_age_hours"], 12.0);
     for f in report["findings"].as_array().unwrap() {
-        for field in ["rule_id", "slug", "severity", "account_id", "message", "fingerprint", "title"] {
-            assert!(f[field].as_str().is_some_and(|s| !s.is_empty()), "{field} in {f}");
+        for field in [
+            "rule_id",
+            "slug",
+            "severity",
+            "account_id",
+            "message",
+            "fingerprint",
+            "title",
+        ] {
+            assert!(
+                f[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field} in {f}"
+            );
         }
         for field in ["type", "id", "arn"] {
-            assert!(f["resource"][field].as_str().is_some_and(|s| !s.is_empty()), "resource.{field} in {f}");
+            assert!(
+                f["resource"][field].as_str().is_some_and(|s| !s.is_empty()),
+                "resource.{field} in {f}"
+            );
         }
         if f["resource"]["type"] == "aws_iam_access_key" {
-            assert!(f["resource"]["user"].is_string(), "key findings name the user: {f}");
+            assert!(
+                f["resource"]["user"].is_string(),
+                "key findings name the user: {f}"
+            );
         }
         assert_eq!(f["suppressed"], false);
     }
@@ -83,7 +107,10 @@ fn json_findings_carry_the_contract_fields() {
         .find(|f| f["rule_id"] == "CW101" && f["resource"]["id"] == "AKIAJB7XPG3SGEXAMPLE")
         .unwrap();
     assert_eq!(unused["remediation"]["action"], "deactivate_access_key");
-    assert_eq!(unused["remediation"]["params"]["access_key_id"], "AKIAJB7XPG3SGEXAMPLE");
+    assert_eq!(
+        unused["remediation"]["params"]["access_key_id"],
+        "AKIAJB7XPG3SGEXAMPLE"
+    );
     assert!(unused["remediation"]["summary"].as_str().unwrap().len() > 20);
     assert_eq!(unused["account_alias"], "acme-prod");
 }
@@ -101,7 +128,15 @@ fn output_is_deterministic() {
 #[test]
 fn evaluation_time_changes_results() {
     // A year earlier, hackathon-2024's key (created 2024-03-08) was younger.
-    let before = json_of(credwarden().args(["scan", "--snapshot", DEMO, "--format", "json", "--now", "2024-03-20T00:00:00Z"]));
+    let before = json_of(credwarden().args([
+        "scan",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+        "--now",
+        "2024-03-20T00:00:00Z",
+    ]));
     let pairs = rule_resources(&before);
     assert!(!pairs.contains(&("CW101".into(), "AKIATHCM6VHJBEXAMPLE".into())));
 }
@@ -111,7 +146,10 @@ fn text_report_snapshot() {
     let out = scan_demo(&[]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.lines().all(|l| l.chars().count() <= 80), "fits 80 columns");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns"
+    );
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
     insta::assert_snapshot!("demo_text_by_rule", text);
 }
@@ -120,25 +158,51 @@ fn text_report_snapshot() {
 fn text_report_groups_by_user_and_account() {
     let by_user = scan_demo(&["--group-by", "user"]).output().unwrap().stdout;
     let by_user = String::from_utf8(by_user).unwrap();
-    assert!(by_user.contains("222222222222 (acme-prod) legacy-etl (4)"), "{by_user}");
-    assert!(by_user.lines().all(|l| l.chars().count() <= 80), "fits 80 columns");
+    assert!(
+        by_user.contains("222222222222 (acme-prod) legacy-etl (4)"),
+        "{by_user}"
+    );
+    assert!(
+        by_user.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns"
+    );
     insta::assert_snapshot!("demo_text_by_user", by_user);
-    let by_account = String::from_utf8(scan_demo(&["--group-by", "account"]).output().unwrap().stdout).unwrap();
-    assert!(by_account.contains("333333333333 (acme-sandbox) (22)"), "{by_account}");
-    assert!(by_account.contains("111111111111 (acme-management) (12)"), "{by_account}");
+    let by_account = String::from_utf8(
+        scan_demo(&["--group-by", "account"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        by_account.contains("333333333333 (acme-sandbox) (22)"),
+        "{by_account}"
+    );
+    assert!(
+        by_account.contains("111111111111 (acme-management) (12)"),
+        "{by_account}"
+    );
 }
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let out = scan_demo(&["--color", "always"]).output().unwrap().stdout;
-    assert!(String::from_utf8(out).unwrap().contains("\x1b[1;35mCRITICAL"));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("\x1b[1;35mCRITICAL"));
 }
 
 #[test]
 fn fail_on_sets_the_exit_code() {
-    scan_demo(&["--fail-on", "high", "--format", "json"]).assert().code(1);
-    scan_demo(&["--fail-on", "critical", "--format", "json"]).assert().code(1);
-    scan_demo(&["--fail-on", "none", "--format", "json"]).assert().code(0);
+    scan_demo(&["--fail-on", "high", "--format", "json"])
+        .assert()
+        .code(1);
+    scan_demo(&["--fail-on", "critical", "--format", "json"])
+        .assert()
+        .code(1);
+    scan_demo(&["--fail-on", "none", "--format", "json"])
+        .assert()
+        .code(0);
     scan_demo(&["--format", "json"]).assert().code(0);
     // With the root and break-glass rules disabled, nothing is critical.
     let dir = tempfile::tempdir().unwrap();
@@ -150,7 +214,9 @@ fn fail_on_sets_the_exit_code() {
     scan_demo(&["--fail-on", "urgent"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("expected none, critical, high, medium, low or info"));
+        .stderr(predicate::str::contains(
+            "expected none, critical, high, medium, low or info",
+        ));
 }
 
 #[test]
@@ -163,7 +229,11 @@ fn output_file_is_written() {
         .stdout("");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(report["summary"]["findings"], 52);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
 }
 
 #[test]
@@ -182,10 +252,19 @@ fn credential_report_is_evaluated() {
     assert_eq!(report["input"]["kind"], "credential-report");
     let pairs = rule_resources(&report);
     // The root's inactive key slot 1 still counts as a key present.
-    assert!(pairs.contains(&("CW201".into(), "root".into())), "{pairs:?}");
-    assert!(pairs.contains(&("CW901".into(), "credential-report".into())), "{pairs:?}");
+    assert!(
+        pairs.contains(&("CW201".into(), "root".into())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("CW901".into(), "credential-report".into())),
+        "{pairs:?}"
+    );
     // Keys have no ids in a credential report: they are named by slot.
-    assert!(pairs.iter().any(|(_, id)| id.ends_with("/key-1")), "{pairs:?}");
+    assert!(
+        pairs.iter().any(|(_, id)| id.ends_with("/key-1")),
+        "{pairs:?}"
+    );
     for f in report["findings"].as_array().unwrap() {
         assert_eq!(f["account_id"], "444444444444");
     }
@@ -242,7 +321,10 @@ fn now_accepts_a_date_and_rejects_nonsense() {
         cmd.args(["scan", "--snapshot", DEMO, "--format", "json", "--now", now]);
         cmd
     };
-    assert_eq!(at("2026-11-21").output().unwrap().stdout, scan_demo(&["--format", "json"]).output().unwrap().stdout);
+    assert_eq!(
+        at("2026-11-21").output().unwrap().stdout,
+        scan_demo(&["--format", "json"]).output().unwrap().stdout
+    );
     at("tomorrow")
         .assert()
         .code(2)

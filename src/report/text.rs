@@ -66,7 +66,8 @@ fn header(out: &mut String, report: &Report, paint: &Painter) {
     let _ = writeln!(
         out,
         "evaluated at {} with {} rules",
-        ev.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.evaluated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         ev.rules.len()
     );
     let _ = writeln!(

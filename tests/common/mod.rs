@@ -18,7 +18,8 @@ pub fn credwarden() -> Command {
 /// `credwarden scan --snapshot <demo> --now <NOW>` plus `args`.
 pub fn scan_demo(args: &[&str]) -> Command {
     let mut cmd = credwarden();
-    cmd.args(["scan", "--snapshot", DEMO, "--now", NOW]).args(args);
+    cmd.args(["scan", "--snapshot", DEMO, "--now", NOW])
+        .args(args);
     cmd
 }
 
