@@ -1,0 +1,208 @@
+//! Organisational policies beside the bundled ones, and `credwarden policy test`.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+const FIXTURES: &str = "tests/fixtures/policies";
+
+#[test]
+fn custom_policy_runs_beside_the_bundled_rules() {
+    // The demo has no contractor keys: point the policy at /service/ through the config's params.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    let with_params = |extra: &str| {
+        std::fs::write(
+            &cfg,
+            format!("params:\n  contractor_path: /service/\n{extra}"),
+        )
+        .unwrap();
+        json_of(&mut scan_demo(&[
+            "--format",
+            "json",
+            "--policy",
+            &format!("{FIXTURES}/org"),
+            "--config",
+            cfg.to_str().unwrap(),
+        ]))
+    };
+    let report = with_params("");
+    let counts = count_by_rule(&report);
+    assert_eq!(counts.len(), 17, "the 16 bundled rules and ORG001");
+    // Ten active /service/ keys are 30 days or older; deploy-pipeline's second key (18 days) is not.
+    let org_keys: Vec<String> = rule_resources(&report)
+        .into_iter()
+        .filter(|(r, _)| r == "ORG001")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(org_keys.len(), 10, "{org_keys:?}");
+    assert!(org_keys.contains(&"AKIAJB7XPG3SGEXAMPLE".to_string()));
+    assert!(org_keys.contains(&"AKIADNCCMYONKEXAMPLE".to_string()));
+    assert!(!org_keys.contains(&"AKIAKTSRLFH6REXAMPLE".to_string()));
+    let org: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "ORG001")
+        .collect();
+    assert!(!org.is_empty());
+    for f in &org {
+        assert_eq!(f["severity"], "high");
+        assert_eq!(f["slug"], "contractor-key-too-old");
+        assert!(f["resource"]["arn"]
+            .as_str()
+            .unwrap()
+            .contains(":user/service/"));
+        assert_eq!(
+            f["remediation"]["summary"],
+            "Rotate the contractor's key, or move the contractor to IAM Identity Center."
+        );
+    }
+    let rule = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "ORG001")
+        .unwrap();
+    assert_eq!(rule["bundled"], false);
+    assert_eq!(rule["controls"]["acme-security-standard"][0], "AC-7");
+    // The config's params reach the policy.
+    let relaxed = with_params("  contractor_key_days: 100000\n");
+    assert!(!count_by_rule(&relaxed).contains_key("ORG001"));
+}
+
+/// Run a scan that must fail with exit 2 and `message`, and check no output file appears.
+fn rejects(args: &[&str], message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let mut all = vec!["--format", "json", "-o", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let assert = scan_demo(&all).assert().code(2).stdout("");
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in {stderr:?}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(!out.exists(), "no output file after an error");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temporary file either"
+    );
+}
+
+#[test]
+fn finding_of_the_wrong_shape_names_the_policy() {
+    rejects(
+        &["--policy", &format!("{FIXTURES}/bad-shape")],
+        "tests/fixtures/policies/bad-shape/missing_arn.rego: rule ORG002: a finding does not have the required shape (missing field `arn`)",
+    );
+}
+
+#[test]
+fn rego_syntax_error_names_file_and_line() {
+    rejects(
+        &["--policy", &format!("{FIXTURES}/bad-syntax")],
+        "tests/fixtures/policies/bad-syntax/broken.rego:1",
+    );
+}
+
+#[test]
+fn bad_metadata_names_file_and_line() {
+    rejects(
+        &["--policy", &format!("{FIXTURES}/bad-metadata")],
+        "tests/fixtures/policies/bad-metadata/bad_severity.rego:6: custom.severity: expected one of critical, high, medium, low, info; found \"urgent\"",
+    );
+}
+
+#[test]
+fn bundled_ids_are_reserved() {
+    rejects(
+        &["--policy", &format!("{FIXTURES}/reserved-id")],
+        "ids starting with CW are reserved",
+    );
+}
+
+#[test]
+fn deny_without_metadata_is_an_error() {
+    rejects(
+        &["--policy", &format!("{FIXTURES}/no-metadata")],
+        "defines `deny` but has no `# METADATA`",
+    );
+}
+
+#[test]
+fn missing_policy_dir_is_an_error() {
+    rejects(
+        &["--policy", "no/such/dir"],
+        "no/such/dir: cannot read the policy",
+    );
+}
+
+#[test]
+fn policy_test_runs_the_bundled_suite() {
+    credwarden()
+        .args(["policy", "test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"(?m)^\d{3,} passed, 0 failed$").unwrap());
+}
+
+#[test]
+fn policy_test_runs_the_repositorys_policies() {
+    credwarden()
+        .args(["policy", "test", "policies"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"(?m)^\d{3,} passed, 0 failed$").unwrap());
+}
+
+#[test]
+fn policy_test_runs_custom_suites() {
+    credwarden()
+        .args(["policy", "test", &format!("{FIXTURES}/org"), "-v"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "PASS tests/fixtures/policies/org/contractor_key_age_test.rego:19",
+        ))
+        .stdout(predicate::str::ends_with("3 passed, 0 failed\n"));
+}
+
+#[test]
+fn policy_test_reports_failures_with_file_and_line() {
+    credwarden()
+        .args(["policy", "test", &format!("{FIXTURES}/failing-tests")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "FAIL tests/fixtures/policies/failing-tests/always_test.rego:9: data.org.rules.always_test.test_fails",
+        ))
+        .stdout(predicate::str::ends_with("1 passed, 1 failed\n"));
+}
+
+#[test]
+fn policy_test_filters_with_run() {
+    credwarden()
+        .args([
+            "policy",
+            "test",
+            &format!("{FIXTURES}/failing-tests"),
+            "--run",
+            "test_passes",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+}
+
+#[test]
+fn policy_test_with_a_syntax_error_is_exit_2() {
+    credwarden()
+        .args(["policy", "test", &format!("{FIXTURES}/bad-syntax")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.rego:1"));
+}
