@@ -24,5 +24,6 @@ pub mod evaluate;
 pub mod output;
 pub mod report;
 pub mod snapshot;
+pub mod synthetic;
 
 pub use error::Error;

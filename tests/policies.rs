@@ -206,3 +206,72 @@ fn policy_test_with_a_syntax_error_is_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("broken.rego:1"));
 }
+
+/// The bundled rules keep the conventions: one rule per file, a sibling test, no clock.
+#[test]
+fn bundled_rules_follow_the_conventions() {
+    let set = credwarden::evaluate::PolicySet::load(&[]).unwrap();
+    assert_eq!(set.rules.len(), 16);
+    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "CW101", "CW102", "CW103", "CW104", "CW105", "CW201", "CW202", "CW203", "CW301",
+            "CW302", "CW303", "CW304", "CW305", "CW401", "CW402", "CW901"
+        ]
+    );
+    for rule in &set.rules {
+        let test = rule.file.replace(".rego", "_test.rego");
+        assert!(
+            repo(&test).exists(),
+            "{} has no sibling test {test}",
+            rule.file
+        );
+        assert!(
+            rule.remediation.as_deref().is_some_and(|r| r.len() > 20),
+            "{} lacks remediation text",
+            rule.id
+        );
+        assert!(
+            !rule.description.is_empty(),
+            "{} lacks a description",
+            rule.id
+        );
+        assert!(rule.line == 1, "{}: METADATA opens the file", rule.file);
+    }
+    for file in &set.files {
+        assert!(
+            !file.source.contains("time.now_ns"),
+            "{} reads the clock; time comes from data.credwarden.now_ns",
+            file.path
+        );
+    }
+    // CIS mappings of PRODUCT.md.
+    let cis = |id: &str, version: &str| -> Vec<String> {
+        set.rules
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .controls
+            .get(&format!("cis-aws-{version}"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(cis("CW201", "1.2"), ["1.12"]);
+    assert_eq!(cis("CW201", "1.4"), ["1.4"]);
+    assert_eq!(cis("CW201", "5.0"), ["1.3"]);
+    assert!(cis("CW101", "1.2").contains(&"1.3".to_string()));
+    assert!(cis("CW101", "3.0").contains(&"1.12".to_string()));
+    assert!(cis("CW101", "5.0").contains(&"1.11".to_string()));
+    assert_eq!(cis("CW102", "1.2"), ["1.4"]);
+    assert_eq!(cis("CW102", "2.0"), ["1.14"]);
+    assert_eq!(cis("CW102", "5.0"), ["1.13"]);
+    assert_eq!(cis("CW103", "1.5"), ["1.13"]);
+    assert_eq!(cis("CW103", "5.0"), ["1.12"]);
+    assert_eq!(cis("CW303", "1.2"), ["1.2"]);
+    assert_eq!(cis("CW303", "1.4"), ["1.10"]);
+    assert_eq!(cis("CW303", "5.0"), ["1.9"]);
+    assert_eq!(cis("CW105", "1.2"), ["1.21"]);
+    assert_eq!(cis("CW105", "3.0"), ["1.11"]);
+    assert_eq!(cis("CW105", "5.0"), ["1.10"]);
+}

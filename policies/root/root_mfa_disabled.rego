@@ -32,7 +32,6 @@ deny contains finding if {
 	root := account.root
 	is_object(root)
 	mfa_off(root)
-	has_credentials(root)
 	finding := {
 		"account_id": account.account_id,
 		"resource": lib.root_resource(root),
@@ -48,10 +47,3 @@ deny contains finding if {
 mfa_off(root) if root.mfa_active == false
 
 mfa_off(root) if object.get(root, "account_mfa_enabled", null) == false
-
-# A null password_enabled means AWS said "not_supported": centralized root access removed
-# the root password. Any other value (true, false) still leaves a way to sign in (a root
-# password can be reset by e-mail).
-has_credentials(root) if object.get(root, "password_enabled", null) != null
-
-has_credentials(root) if count(lib.root_key_slots(root)) > 0

@@ -43,12 +43,13 @@ test_password_disabled_still_fires if {
 	count(fs) == 1
 }
 
-test_centralized_root_access_without_credentials_is_fine if {
+# AWS always reports the root's password_enabled as not_supported (null): MFA is still required.
+test_password_not_supported_still_fires if {
 	fs := findings(with_root(t.root_with({"mfa_active": false, "account_mfa_enabled": false, "password_enabled": null})))
-	count(fs) == 0
+	count(fs) == 1
 }
 
-test_centralized_root_access_with_a_key_fires if {
+test_password_not_supported_with_a_key_fires if {
 	root := t.root_with({
 		"mfa_active": false,
 		"password_enabled": null,
