@@ -236,19 +236,29 @@ fn output_file_is_written() {
     );
 }
 
+/// The JSON report of scanning a credential report CSV at `NOW`.
+fn scan_report(file: &str, extra: &[&str]) -> serde_json::Value {
+    json_of(
+        credwarden()
+            .args([
+                "scan",
+                "--credential-report",
+                file,
+                "--format",
+                "json",
+                "--now",
+                NOW,
+            ])
+            .args(extra),
+    )
+}
+
 #[test]
 fn credential_report_is_evaluated() {
-    let report = json_of(credwarden().args([
-        "scan",
-        "--credential-report",
+    let report = scan_report(
         "fixtures/credential-report/report.csv",
-        "--format",
-        "json",
-        "--now",
-        NOW,
-        "--report-generated-at",
-        "2026-11-20T12:00:00Z",
-    ]));
+        &["--report-generated-at", "2026-11-20T12:00:00Z"],
+    );
     assert_eq!(report["input"]["kind"], "credential-report");
     let pairs = rule_resources(&report);
     // The root's inactive key slot 1 still counts as a key present.
@@ -274,15 +284,7 @@ fn credential_report_is_evaluated() {
 #[test]
 fn credential_report_with_bom_and_crlf_reads_the_same() {
     let run = |file: &str| {
-        let mut report = json_of(credwarden().args([
-            "scan",
-            "--credential-report",
-            file,
-            "--format",
-            "json",
-            "--now",
-            NOW,
-        ]));
+        let mut report = scan_report(file, &[]);
         report["input"]["path"] = serde_json::Value::Null;
         report["findings"].clone()
     };
@@ -293,15 +295,7 @@ fn credential_report_with_bom_and_crlf_reads_the_same() {
 
 #[test]
 fn without_report_time_the_staleness_rule_stays_silent() {
-    let report = json_of(credwarden().args([
-        "scan",
-        "--credential-report",
-        "fixtures/credential-report/report.csv",
-        "--format",
-        "json",
-        "--now",
-        NOW,
-    ]));
+    let report = scan_report("fixtures/credential-report/report.csv", &[]);
     assert!(!rule_resources(&report).iter().any(|(r, _)| r == "CW901"));
 }
 
