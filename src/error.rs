@@ -21,11 +21,18 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error("{0}")]
     Usage(String),
+    #[cfg(feature = "aws")]
+    #[error(transparent)]
+    Collect(#[from] crate::collect::CollectError),
 }
 
 impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            #[cfg(feature = "aws")]
+            Error::Collect(_) => 3,
+            _ => 2,
+        }
     }
 }

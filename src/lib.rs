@@ -18,6 +18,8 @@
 //!
 //! Evaluating needs no AWS SDK and no network: a snapshot is enough.
 
+#[cfg(feature = "aws")]
+pub mod collect;
 pub mod config;
 pub mod error;
 pub mod evaluate;

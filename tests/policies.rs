@@ -29,7 +29,11 @@ fn custom_policy_runs_beside_the_bundled_rules() {
     };
     let report = with_params("");
     let counts = count_by_rule(&report);
-    assert_eq!(counts.len(), 17, "the 16 bundled rules and ORG001");
+    assert_eq!(
+        counts.len(),
+        17,
+        "the 16 bundled rules that fire on the demo, and ORG001"
+    );
     // Ten active /service/ keys are 30 days or older; deploy-pipeline's second key (18 days) is not.
     let org_keys: Vec<String> = rule_resources(&report)
         .into_iter()
@@ -211,13 +215,13 @@ fn policy_test_with_a_syntax_error_is_exit_2() {
 #[test]
 fn bundled_rules_follow_the_conventions() {
     let set = credwarden::evaluate::PolicySet::load(&[]).unwrap();
-    assert_eq!(set.rules.len(), 16);
+    assert_eq!(set.rules.len(), 17);
     let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         ids,
         [
             "CW101", "CW102", "CW103", "CW104", "CW105", "CW201", "CW202", "CW203", "CW301",
-            "CW302", "CW303", "CW304", "CW305", "CW401", "CW402", "CW901"
+            "CW302", "CW303", "CW304", "CW305", "CW401", "CW402", "CW901", "CW902"
         ]
     );
     for rule in &set.rules {

@@ -112,7 +112,7 @@ fn every_result_satisfies_github_code_scanning() {
         .as_str()
         .is_some_and(|id| id.starts_with("credwarden/")));
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 16);
+    assert_eq!(rules.len(), 17);
     for rule in rules {
         let score: f64 = rule["properties"]["security-severity"]
             .as_str()

@@ -299,13 +299,20 @@ fn without_report_time_the_staleness_rule_stays_silent() {
     assert!(!rule_resources(&report).iter().any(|(r, _)| r == "CW901"));
 }
 
+/// Without an input file, scan collects from AWS; unreachable AWS is exit 3 with a clear message.
 #[test]
-fn no_input_is_a_usage_error() {
+fn live_scan_without_aws_access_exits_3() {
     credwarden()
-        .args(["scan", "--now", NOW])
+        .args(["scan", "--now", NOW, "--max-attempts", "1"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "dummy")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("give --snapshot FILE"));
+        .code(3)
+        .stdout("")
+        .stderr(predicate::str::starts_with("error: AWS sts:GetCallerIdentity failed"));
 }
 
 #[test]

@@ -1,5 +1,9 @@
 //! Command-line interface: one module per command.
 
+#[cfg(feature = "aws")]
+mod aws;
+#[cfg(feature = "aws")]
+mod collect;
 mod policy;
 mod scan;
 
@@ -18,8 +22,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Evaluate a snapshot or a credential report and report findings.
+    /// Evaluate live AWS, a snapshot or a credential report, and report findings.
     Scan(scan::ScanArgs),
+    /// Collect a snapshot from live AWS (one account, or the Organization with --org).
+    #[cfg(feature = "aws")]
+    Collect(collect::CollectArgs),
     /// Work with Rego policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -29,6 +36,8 @@ enum Command {
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        #[cfg(feature = "aws")]
+        Command::Collect(args) => collect::run(args),
         Command::Policy(cmd) => policy::run(cmd),
     }
 }

@@ -12,6 +12,7 @@ use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{self, Format, Report};
 use credwarden::snapshot::credential_report::load_credential_report;
 use credwarden::snapshot::load::load_snapshot;
+use credwarden::snapshot::{InputKind, LoadedSnapshot};
 use credwarden::{output, Error};
 
 #[derive(Debug, Args)]
@@ -55,6 +56,9 @@ pub struct ScanArgs {
     /// Colour in the text report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    aws: super::aws::AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,15 +83,23 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 pub fn run(args: ScanArgs) -> Result<u8, Error> {
     let now = args.now.unwrap_or_else(Utc::now);
     let config = Config::load(args.config.as_deref())?;
+    let mut collection_failed = false;
     let input = match (&args.snapshot, &args.credential_report) {
         (Some(path), _) => load_snapshot(path)?,
-        (None, Some(path)) => load_credential_report(path, args.report_generated_at, args.report_generated_at.unwrap_or(now))?,
+        (None, Some(path)) => load_credential_report(
+            path,
+            args.report_generated_at,
+            args.report_generated_at.unwrap_or(now),
+        )?,
         (None, None) => {
-            return Err(Error::Usage(
-                "no input: give --snapshot FILE (from `credwarden collect`) or --credential-report FILE \
-                 (from `aws iam get-credential-report`); live scanning is not available in this build"
-                    .into(),
-            ))
+            let snapshot = live(&args)?;
+            collection_failed = snapshot.accounts.iter().any(|a| a.error.is_some());
+            LoadedSnapshot {
+                snapshot,
+                path: PathBuf::from("aws"),
+                kind: InputKind::Snapshot,
+                lines: Default::default(),
+            }
         }
     };
     let policies = PolicySet::load(&args.policies)?;
@@ -149,5 +161,23 @@ pub fn run(args: ScanArgs) -> Result<u8, Error> {
             .iter()
             .any(|f| !f.suppressed && f.severity >= threshold)
     });
-    Ok(if failing { 1 } else { 0 })
+    Ok(if collection_failed {
+        3
+    } else if failing {
+        1
+    } else {
+        0
+    })
+}
+
+#[cfg(feature = "aws")]
+fn live(args: &ScanArgs) -> Result<credwarden::snapshot::Snapshot, Error> {
+    super::aws::collect(&args.aws)
+}
+
+#[cfg(not(feature = "aws"))]
+fn live(_: &ScanArgs) -> Result<credwarden::snapshot::Snapshot, Error> {
+    Err(Error::Usage(
+        "no input: give --snapshot FILE or --credential-report FILE; this build has no live AWS collection (feature `aws`)".into(),
+    ))
 }

@@ -1,0 +1,501 @@
+//! Live collection end to end, over HTTP, against the AWS emulator (moto, extended in
+//! tests/emulator): seed a scenario with known truth → `credwarden collect` → `credwarden scan`
+//! → exactly the expected findings. Also: API-call economy, throttling, a dying endpoint, and the
+//! least-privilege IAM policy.
+#![cfg(feature = "aws")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A running emulator on 127.0.0.1, stopped on drop.
+struct Emulator {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new(repo("scripts/emulator"))
+            .arg("--port-file")
+            .arg(&port_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("scripts/emulator starts");
+        let started = Instant::now();
+        let port = loop {
+            if let Some(port) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+            {
+                break port;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(240),
+                "the emulator did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        Emulator { child, port, dir }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A control request (`/_credwarden/...`), JSON in and out.
+    fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "{method} /_credwarden/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(
+            head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+            "{head}\n{body}"
+        );
+        serde_json::from_str(body).unwrap_or(Value::Null)
+    }
+
+    /// Seed a scenario and return its truth document.
+    fn seed(&self, scenario: &str) -> Value {
+        let out = self.dir.path().join(format!("{scenario}.truth.json"));
+        let status = Command::new(repo("scripts/emulator"))
+            .args([
+                "python",
+                repo("tests/emulator/scenarios.py").to_str().unwrap(),
+                "--endpoint",
+                &self.endpoint(),
+                "seed",
+                scenario,
+                "--out",
+            ])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "seeding {scenario} failed");
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    }
+
+    /// `credwarden collect` (or another command) against the emulator with dummy credentials.
+    fn credwarden(&self) -> assert_cmd::Command {
+        let mut cmd = credwarden();
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        cmd
+    }
+
+    fn collect(&self, out: &Path, extra: &[&str]) -> std::process::Output {
+        self.credwarden()
+            .args(["collect", "-o", out.to_str().unwrap(), "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn calls(&self) -> Value {
+        self.control("GET", "calls", None)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `(rule, account, resource type, resource id)` of every finding of scanning `snapshot` with the
+/// truth's config at the truth's time.
+fn scan_findings(
+    snapshot: &Path,
+    truth: &Value,
+    dir: &Path,
+) -> BTreeSet<(String, String, String, String)> {
+    let config = dir.join("config.yaml");
+    std::fs::write(&config, truth["config_yaml"].as_str().unwrap()).unwrap();
+    let report = json_of(credwarden().args([
+        "scan",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--now",
+        truth["now"].as_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["account_id"].as_str().unwrap().to_string(),
+                f["resource"]["type"].as_str().unwrap().to_string(),
+                f["resource"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn expected(truth: &Value) -> BTreeSet<(String, String, String, String)> {
+    truth["expected_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["account_id"].as_str().unwrap().to_string(),
+                f["resource_type"].as_str().unwrap().to_string(),
+                f["resource_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn assert_same_findings(
+    got: &BTreeSet<(String, String, String, String)>,
+    want: &BTreeSet<(String, String, String, String)>,
+) {
+    let missing: Vec<_> = want.difference(got).collect();
+    let extra: Vec<_> = got.difference(want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nunexpected: {extra:#?}"
+    );
+}
+
+/// Every action the collector called is allowed by docs/iam-policy.json.
+fn assert_allowed_by_policy(calls: &Value) {
+    let policy: Value =
+        serde_json::from_slice(&std::fs::read(repo("docs/iam-policy.json")).unwrap()).unwrap();
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_ascii_lowercase())
+        })
+        .collect();
+    for action in calls["actions"].as_array().unwrap() {
+        let action = action.as_str().unwrap();
+        assert!(
+            allowed.contains(&action.to_ascii_lowercase()),
+            "{action} is not in docs/iam-policy.json"
+        );
+    }
+}
+
+fn snapshot_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn single_account_collects_exactly_the_truth() {
+    let emu = Emulator::start();
+    let truth = emu.seed("single-account");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let run = emu.collect(&out, &[]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let calls = emu.calls();
+    assert_allowed_by_policy(&calls);
+
+    let snapshot = snapshot_json(&out);
+    assert_eq!(snapshot["schema"], "1.0");
+    assert_eq!(snapshot["source"], "aws");
+    let account = &snapshot["accounts"][0];
+    assert_eq!(account["account_id"], truth["accounts"][0]["account_id"]);
+    assert_eq!(account["alias"], truth["accounts"][0]["alias"]);
+    // Real key ids, not slots.
+    let key_ids: BTreeSet<String> = account["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| {
+            u["access_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["access_key_id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let truth_ids: BTreeSet<String> = truth["accounts"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| {
+            u["access_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["access_key_id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(key_ids, truth_ids);
+    // The API calls are counted by operation in the snapshot.
+    let counted = &snapshot["metadata"]["api_calls"];
+    assert!(counted["iam:GetCredentialReport"].as_u64().unwrap() >= 1);
+    assert!(counted["sts:GetCallerIdentity"].as_u64().unwrap() == 1);
+
+    assert_same_findings(&scan_findings(&out, &truth, dir.path()), &expected(&truth));
+}
+
+#[test]
+fn organization_collects_every_active_account() {
+    let emu = Emulator::start();
+    let truth = emu.seed("organization");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let run = emu.collect(&out, &["--org", "--concurrency", "3"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_allowed_by_policy(&emu.calls());
+
+    let snapshot = snapshot_json(&out);
+    let collected: BTreeSet<&str> = snapshot["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    let wanted: BTreeSet<&str> = truth["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        collected, wanted,
+        "every ACTIVE account, and no SUSPENDED one"
+    );
+    assert!(snapshot["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["error"].is_null()));
+    let org = &snapshot["organization"];
+    assert_eq!(
+        org["management_account_id"],
+        truth["organization"]["management_account_id"]
+    );
+    assert_eq!(
+        org["organizational_units"].as_array().unwrap().len(),
+        truth["organization"]["organizational_units"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+
+    assert_same_findings(&scan_findings(&out, &truth, dir.path()), &expected(&truth));
+}
+
+#[test]
+fn a_refused_member_account_is_recorded_not_dropped() {
+    let emu = Emulator::start();
+    let truth = emu.seed("organization");
+    let victim = truth["member_accounts"]["sandbox"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.control(
+        "POST",
+        "faults",
+        Some(json!({"error_ratio": 1.0, "accounts": [victim], "operations": ["iam:ListAccountAliases"], "seed": 1})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let run = emu.collect(&out, &["--org", "--max-attempts", "2"]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "a failed account makes the run exit 3"
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&format!("account {victim} was not collected")),
+        "{stderr}"
+    );
+    let snapshot = snapshot_json(&out);
+    let accounts = snapshot["accounts"].as_array().unwrap();
+    assert_eq!(
+        accounts.len(),
+        truth["accounts"].as_array().unwrap().len(),
+        "the others still complete"
+    );
+    let failed: Vec<&Value> = accounts.iter().filter(|a| !a["error"].is_null()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["account_id"], victim.as_str());
+    // …and the scan reports it as a finding.
+    let findings = scan_findings(&out, &truth, dir.path());
+    assert!(findings
+        .iter()
+        .any(|(rule, account, _, _)| rule == "CW902" && account == &victim));
+}
+
+#[test]
+fn large_account_stays_within_the_api_call_budget() {
+    let emu = Emulator::start();
+    let truth = emu.seed("large");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let started = Instant::now();
+    let run = emu.collect(&out, &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let calls = emu.calls();
+    let total = calls["total"].as_u64().unwrap();
+    let budget = &truth["api_call_budget"];
+    let users_with_keys = budget["users_with_keys"].as_u64().unwrap();
+    let limit = users_with_keys + budget["pages_of_users_at_100"].as_u64().unwrap() + 25;
+    eprintln!(
+        "large account: {total} API calls in {elapsed:?}: {}",
+        calls["calls"]
+    );
+    assert!(total <= limit, "{total} calls > budget {limit}");
+    let snapshot = snapshot_json(&out);
+    assert_eq!(
+        snapshot["accounts"][0]["users"].as_array().unwrap().len(),
+        2500
+    );
+    assert_eq!(
+        snapshot["metadata"]["api_calls"]["iam:ListAccessKeys"]
+            .as_u64()
+            .unwrap(),
+        users_with_keys
+    );
+    assert_same_findings(&scan_findings(&out, &truth, dir.path()), &expected(&truth));
+}
+
+#[test]
+fn throttling_is_retried_and_changes_nothing() {
+    let emu = Emulator::start();
+    let truth = emu.seed("single-account");
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.json");
+    assert_eq!(emu.collect(&clean, &[]).status.code(), Some(0));
+    emu.control("DELETE", "calls", None);
+    emu.control(
+        "POST",
+        "faults",
+        Some(json!({"throttle_ratio": 0.2, "seed": 7, "max_consecutive": 3})),
+    );
+    let throttled = dir.path().join("throttled.json");
+    let run = emu.collect(&throttled, &[]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let calls = emu.calls();
+    assert!(
+        calls["faulted"].as_u64().unwrap() > 0,
+        "throttling was injected: {calls}"
+    );
+    let strip = |mut v: Value| {
+        v["collected_at"] = Value::Null;
+        v["metadata"] = Value::Null;
+        v
+    };
+    assert_eq!(
+        strip(snapshot_json(&clean)),
+        strip(snapshot_json(&throttled))
+    );
+    assert_same_findings(
+        &scan_findings(&throttled, &truth, dir.path()),
+        &expected(&truth),
+    );
+}
+
+#[test]
+fn emulator_dying_mid_collection_exits_3_and_writes_nothing() {
+    let emu = Emulator::start();
+    emu.seed("single-account");
+    emu.control("POST", "faults", Some(json!({"die_after_requests": 6})));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let run = emu.collect(&out, &["--max-attempts", "2"]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).starts_with("error: "));
+    assert!(!out.exists(), "no snapshot file");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temporary file either"
+    );
+}
+
+#[test]
+fn live_scan_evaluates_without_a_snapshot_file() {
+    let emu = Emulator::start();
+    let truth = emu.seed("single-account");
+    let report = json_of(emu.credwarden().args([
+        "scan",
+        "--now",
+        truth["now"].as_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ]));
+    assert!(report["summary"]["findings"].as_u64().unwrap() > 0);
+    assert_eq!(
+        report["accounts"][0]["account_id"],
+        truth["accounts"][0]["account_id"]
+    );
+}
