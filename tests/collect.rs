@@ -499,3 +499,58 @@ fn live_scan_evaluates_without_a_snapshot_file() {
         truth["accounts"][0]["account_id"]
     );
 }
+
+#[test]
+fn a_credential_report_that_never_comes_is_not_waited_for_forever() {
+    let emu = Emulator::start();
+    emu.seed("single-account");
+    emu.control("DELETE", "iam/credential-report", None);
+    emu.control(
+        "POST",
+        "iam/credential-report",
+        Some(json!({"delay_polls": 100000})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let started = Instant::now();
+    let run = emu.collect(&out, &["--report-timeout", "2"]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(run.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("the credential report was not ready after 2 s"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn verbose_collection_logs_each_step() {
+    let emu = Emulator::start();
+    emu.seed("single-account");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json");
+    let run = emu
+        .credwarden()
+        .args(["collect", "-o", out.to_str().unwrap(), "-v"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    for step in [
+        "collecting 1 account(s)",
+        "123456789012: credential report",
+        "123456789012: access keys",
+        "123456789012: done",
+    ] {
+        assert!(stderr.contains(step), "{step} in {stderr}");
+    }
+    // Quiet, and not a terminal: nothing at all.
+    let run = emu
+        .credwarden()
+        .args(["collect", "-o", out.to_str().unwrap(), "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&run.stderr), "");
+}

@@ -312,7 +312,9 @@ fn live_scan_without_aws_access_exits_3() {
         .assert()
         .code(3)
         .stdout("")
-        .stderr(predicate::str::starts_with("error: AWS sts:GetCallerIdentity failed"));
+        .stderr(predicate::str::starts_with(
+            "error: AWS sts:GetCallerIdentity failed",
+        ));
 }
 
 #[test]

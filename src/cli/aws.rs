@@ -1,14 +1,17 @@
 //! Options shared by the commands that talk to AWS (`collect`, and `scan` without a snapshot).
 
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use credwarden::collect::{self, CollectOptions, Progress, ProgressFn};
 use credwarden::snapshot::Snapshot;
 use credwarden::Error;
+
+use super::Verbosity;
 
 #[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
@@ -43,16 +46,10 @@ pub struct AwsArgs {
     /// Attempts per AWS call (throttling is retried with adaptive backoff).
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_attempts: u32,
-    /// Print each account's progress.
-    #[arg(short, long)]
-    verbose: bool,
-    /// Print nothing but errors.
-    #[arg(short, long, conflicts_with = "verbose")]
-    quiet: bool,
 }
 
 impl AwsArgs {
-    fn options(&self) -> CollectOptions {
+    fn options(&self, progress: Option<ProgressFn>) -> CollectOptions {
         CollectOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
@@ -63,60 +60,69 @@ impl AwsArgs {
             report_max_age: Duration::from_secs(self.report_max_age * 3600),
             report_timeout: Duration::from_secs(self.report_timeout),
             max_attempts: self.max_attempts,
-            progress: self.progress(),
+            progress,
         }
-    }
-
-    /// Progress on stderr: a line per event with -v, a self-updating line on a terminal, else none.
-    fn progress(&self) -> Option<ProgressFn> {
-        if self.quiet {
-            return None;
-        }
-        let tty = std::io::stderr().is_terminal();
-        if !self.verbose && !tty {
-            return None;
-        }
-        let verbose = self.verbose;
-        let state = Arc::new(Mutex::new((0usize, 0usize)));
-        Some(Arc::new(move |event: Progress| {
-            let mut s = state.lock().expect("progress lock");
-            let line = match event {
-                Progress::Accounts(n) => {
-                    s.1 = n;
-                    format!("collecting {n} account(s)")
-                }
-                Progress::Phase { account_id, phase } => {
-                    format!("[{}/{}] {account_id}: {phase}", s.0, s.1)
-                }
-                Progress::Done { account_id, failed } => {
-                    s.0 += 1;
-                    format!(
-                        "[{}/{}] {account_id}: {}",
-                        s.0,
-                        s.1,
-                        if failed { "FAILED" } else { "done" }
-                    )
-                }
-            };
-            if verbose {
-                eprintln!("{line}");
-            } else {
-                eprint!("\r\x1b[2K{line}");
-                if s.0 == s.1 && s.1 > 0 {
-                    eprintln!();
-                }
-            }
-        }))
     }
 }
 
+/// Progress on stderr: a bar (accounts done, the current step) on a terminal; with -v, a log
+/// line per step instead; nothing with -q or when stderr is not a terminal.
+fn progress(v: Verbosity) -> (Option<ProgressFn>, Option<ProgressBar>) {
+    if v.quiet {
+        return (None, None);
+    }
+    let bar = (v.verbose == 0 && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} accounts {pos}/{len} [{bar:24}] {elapsed} {wide_msg}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let handle = bar.clone();
+    let report: ProgressFn = Arc::new(move |event: Progress| match event {
+        Progress::Accounts(n) => {
+            tracing::info!("collecting {n} account(s)");
+            if let Some(bar) = &handle {
+                bar.set_length(n as u64);
+            }
+        }
+        Progress::Phase { account_id, phase } => {
+            tracing::info!("{account_id}: {phase}");
+            if let Some(bar) = &handle {
+                bar.set_message(format!("{account_id}: {phase}"));
+            }
+        }
+        Progress::Done { account_id, failed } => {
+            if failed {
+                tracing::warn!("{account_id}: not collected");
+            } else {
+                tracing::info!("{account_id}: done");
+            }
+            if let Some(bar) = &handle {
+                bar.inc(1);
+            }
+        }
+    });
+    (Some(report), bar)
+}
+
 /// Collect a snapshot, reporting accounts that failed on stderr.
-pub fn collect(args: &AwsArgs) -> Result<Snapshot, Error> {
+pub fn collect(args: &AwsArgs, v: Verbosity) -> Result<Snapshot, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let snapshot = runtime.block_on(collect::collect(&args.options()))?;
+    let (report, bar) = progress(v);
+    let result = runtime.block_on(collect::collect(&args.options(report)));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let snapshot = result?;
     for account in &snapshot.accounts {
         if let Some(err) = &account.error {
             eprintln!(
@@ -125,9 +131,11 @@ pub fn collect(args: &AwsArgs) -> Result<Snapshot, Error> {
             );
         }
     }
-    if let (Some(err), false) = (&snapshot.organization_error, args.quiet) {
-        if args.org || args.verbose {
-            eprintln!("note: no Organization data: {}", err.message);
+    if let Some(err) = &snapshot.organization_error {
+        if args.org {
+            tracing::warn!("no Organization data: {}", err.message);
+        } else {
+            tracing::info!("no Organization data: {}", err.message);
         }
     }
     Ok(snapshot)

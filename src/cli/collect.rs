@@ -17,8 +17,8 @@ pub struct CollectArgs {
     aws: AwsArgs,
 }
 
-pub fn run(args: CollectArgs) -> Result<u8, Error> {
-    let snapshot = aws::collect(&args.aws)?;
+pub fn run(args: CollectArgs, v: super::Verbosity) -> Result<u8, Error> {
+    let snapshot = aws::collect(&args.aws, v)?;
     let mut text = serde_json::to_string_pretty(&snapshot).expect("a snapshot serialises");
     text.push('\n');
     output::write_atomic(&args.output, text.as_bytes())?;

@@ -18,6 +18,48 @@ use credwarden::Error;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More detail on stderr: -v steps, -vv AWS SDK requests (or set CREDWARDEN_LOG).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Nothing on stderr but errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+/// How chatty stderr is.
+#[derive(Debug, Clone, Copy)]
+pub struct Verbosity {
+    pub verbose: u8,
+    pub quiet: bool,
+}
+
+impl Cli {
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity {
+            verbose: self.verbose,
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// Logs go to stderr: warnings by default, credwarden's steps with -v, the AWS SDK's with -vv.
+/// `CREDWARDEN_LOG` (an `env_logger`-style filter) overrides.
+pub fn init_logging(v: Verbosity) {
+    let default = match (v.quiet, v.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,credwarden=info",
+        (false, 2) => "info,credwarden=debug,aws_smithy_runtime=debug",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CREDWARDEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(v.verbose > 1)
+        .without_time()
+        .try_init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,11 +76,13 @@ enum Command {
 
 /// Run a command; `Ok` carries the exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
+    let v = cli.verbosity();
+    init_logging(v);
     match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(args, v),
         #[cfg(feature = "aws")]
-        Command::Collect(args) => collect::run(args),
-        Command::Policy(cmd) => policy::run(cmd),
+        Command::Collect(args) => collect::run(args, v),
+        Command::Policy(cmd) => policy::run(cmd, v),
     }
 }
 
@@ -51,4 +95,15 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     Err(format!("expected an RFC 3339 time like 2026-11-21T00:00:00Z or a date like 2026-11-21, found {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (e.g. two flags claiming `-v`).
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -21,18 +21,16 @@ pub struct TestArgs {
     /// Only run tests whose `data.<package>.<name>` path contains this text.
     #[arg(long)]
     run: Option<String>,
-    /// Print every test, not only failures.
-    #[arg(short, long)]
-    verbose: bool,
 }
 
-pub fn run(cmd: PolicyCommand) -> Result<u8, Error> {
+pub fn run(cmd: PolicyCommand, v: super::Verbosity) -> Result<u8, Error> {
     match cmd {
-        PolicyCommand::Test(args) => test(args),
+        PolicyCommand::Test(args) => test(args, v.verbose > 0),
     }
 }
 
-fn test(args: TestArgs) -> Result<u8, Error> {
+/// `verbose` (-v) prints every test, not only failures.
+fn test(args: TestArgs, verbose: bool) -> Result<u8, Error> {
     let policies = PolicySet::load_for_tests(&args.dirs)?;
     let results = testing::run(policies, args.run.as_deref())?;
     let (mut passed, mut failed) = (0, 0);
@@ -41,7 +39,7 @@ fn test(args: TestArgs) -> Result<u8, Error> {
         match &r.outcome {
             Outcome::Pass => {
                 passed += 1;
-                if args.verbose {
+                if verbose {
                     println!("PASS {at}: {} ({:.1?})", r.case.path, r.duration);
                 }
             }

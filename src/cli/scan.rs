@@ -80,7 +80,7 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
         .map_err(|_| format!("expected none, critical, high, medium, low or info; found {s:?}"))
 }
 
-pub fn run(args: ScanArgs) -> Result<u8, Error> {
+pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.now.unwrap_or_else(Utc::now);
     let config = Config::load(args.config.as_deref())?;
     let mut collection_failed = false;
@@ -92,7 +92,7 @@ pub fn run(args: ScanArgs) -> Result<u8, Error> {
             args.report_generated_at.unwrap_or(now),
         )?,
         (None, None) => {
-            let snapshot = live(&args)?;
+            let snapshot = live(&args, v)?;
             collection_failed = snapshot.accounts.iter().any(|a| a.error.is_some());
             LoadedSnapshot {
                 snapshot,
@@ -171,12 +171,12 @@ pub fn run(args: ScanArgs) -> Result<u8, Error> {
 }
 
 #[cfg(feature = "aws")]
-fn live(args: &ScanArgs) -> Result<credwarden::snapshot::Snapshot, Error> {
-    super::aws::collect(&args.aws)
+fn live(args: &ScanArgs, v: super::Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
+    super::aws::collect(&args.aws, v)
 }
 
 #[cfg(not(feature = "aws"))]
-fn live(_: &ScanArgs) -> Result<credwarden::snapshot::Snapshot, Error> {
+fn live(_: &ScanArgs, _: super::Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
     Err(Error::Usage(
         "no input: give --snapshot FILE or --credential-report FILE; this build has no live AWS collection (feature `aws`)".into(),
     ))

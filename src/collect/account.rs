@@ -129,6 +129,10 @@ async fn credential_report(
                 return Ok(found);
             }
         }
+        tracing::debug!(
+            "credential report not ready yet ({:?}); polling again in {delay:?}",
+            out.state()
+        );
         if start.elapsed() + delay > opts.report_timeout {
             return Err(CollectError::Other(format!(
                 "the credential report was not ready after {} s; try again later or raise --report-timeout",
