@@ -24,6 +24,20 @@ pub enum Error {
     #[cfg(feature = "aws")]
     #[error(transparent)]
     Collect(#[from] crate::collect::CollectError),
+    #[error(transparent)]
+    Plan(#[from] crate::remediate::PlanError),
+    #[error(transparent)]
+    Journal(#[from] crate::remediate::journal::JournalError),
+}
+
+#[cfg(feature = "aws")]
+impl From<crate::remediate::apply::ApplyError> for Error {
+    fn from(e: crate::remediate::apply::ApplyError) -> Self {
+        match e {
+            crate::remediate::apply::ApplyError::Journal(j) => Error::Journal(j),
+            crate::remediate::apply::ApplyError::Aws(a) => Error::Collect(a),
+        }
+    }
 }
 
 impl Error {

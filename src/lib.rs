@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod output;
+pub mod remediate;
 pub mod report;
 pub mod snapshot;
 pub mod synthetic;

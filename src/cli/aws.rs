@@ -49,7 +49,7 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    fn options(&self, progress: Option<ProgressFn>) -> CollectOptions {
+    pub fn options(&self, progress: Option<ProgressFn>) -> CollectOptions {
         CollectOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),

@@ -5,6 +5,7 @@ mod aws;
 #[cfg(feature = "aws")]
 mod collect;
 mod policy;
+mod remediate;
 mod scan;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -72,6 +73,9 @@ enum Command {
     /// Work with Rego policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Fix findings safely: plan, review, apply with a journal, undo.
+    #[command(subcommand)]
+    Remediate(remediate::RemediateCommand),
 }
 
 /// Run a command; `Ok` carries the exit code.
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         #[cfg(feature = "aws")]
         Command::Collect(args) => collect::run(args, v),
         Command::Policy(cmd) => policy::run(cmd, v),
+        Command::Remediate(cmd) => remediate::run(cmd, v),
     }
 }
 

@@ -1,13 +1,13 @@
 //! `credwarden scan`
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use credwarden::config::Config;
-use credwarden::evaluate::{Context, Evaluator, PolicySet, Severity};
+use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet, Severity};
 use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{self, Format, Report};
 use credwarden::snapshot::credential_report::load_credential_report;
@@ -82,29 +82,17 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let config = Config::load(args.config.as_deref())?;
-    let mut collection_failed = false;
-    let input = match (&args.snapshot, &args.credential_report) {
-        (Some(path), _) => load_snapshot(path)?,
-        (None, Some(path)) => load_credential_report(
-            path,
-            args.report_generated_at,
-            args.report_generated_at.unwrap_or(now),
-        )?,
-        (None, None) => {
-            let snapshot = live(&args, v)?;
-            collection_failed = snapshot.accounts.iter().any(|a| a.error.is_some());
-            LoadedSnapshot {
-                snapshot,
-                path: PathBuf::from("aws"),
-                kind: InputKind::Snapshot,
-                lines: Default::default(),
-            }
-        }
+    let source = match (&args.snapshot, &args.credential_report) {
+        (Some(path), _) => Source::Snapshot(path),
+        (None, Some(path)) => Source::CredentialReport(path, args.report_generated_at),
+        (None, None) => Source::Live(Box::new(live(&args, v)?)),
     };
-    let policies = PolicySet::load(&args.policies)?;
-    let mut evaluator = Evaluator::new(policies)?;
-    let evaluation = evaluator.evaluate(&input.snapshot, &Context { now, config })?;
+    let Evaluated {
+        input,
+        evaluation,
+        collection_failed,
+        ..
+    } = evaluate(source, args.config.as_deref(), &args.policies, now)?;
     let report = Report {
         evaluation: &evaluation,
         input: &input,
@@ -167,6 +155,63 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         1
     } else {
         0
+    })
+}
+
+/// Where the snapshot comes from.
+pub(super) enum Source<'a> {
+    Snapshot(&'a Path),
+    CredentialReport(&'a Path, Option<DateTime<Utc>>),
+    Live(Box<credwarden::snapshot::Snapshot>),
+}
+
+/// A snapshot evaluated with the config and policies.
+pub(super) struct Evaluated {
+    pub input: LoadedSnapshot,
+    pub config: Config,
+    pub evaluation: Evaluation,
+    /// Some account of a live collection failed.
+    pub collection_failed: bool,
+}
+
+/// Load (or take) the snapshot, the config and the policies, and evaluate at `now`.
+pub(super) fn evaluate(
+    source: Source,
+    config_path: Option<&Path>,
+    policies: &[PathBuf],
+    now: DateTime<Utc>,
+) -> Result<Evaluated, Error> {
+    let config = Config::load(config_path)?;
+    let mut collection_failed = false;
+    let input = match source {
+        Source::Snapshot(path) => load_snapshot(path)?,
+        Source::CredentialReport(path, generated) => {
+            load_credential_report(path, generated, generated.unwrap_or(now))?
+        }
+        Source::Live(snapshot) => {
+            let snapshot = *snapshot;
+            collection_failed = snapshot.accounts.iter().any(|a| a.error.is_some());
+            LoadedSnapshot {
+                snapshot,
+                path: PathBuf::from("aws"),
+                kind: InputKind::Snapshot,
+                lines: Default::default(),
+            }
+        }
+    };
+    let mut evaluator = Evaluator::new(PolicySet::load(policies)?)?;
+    let evaluation = evaluator.evaluate(
+        &input.snapshot,
+        &Context {
+            now,
+            config: config.clone(),
+        },
+    )?;
+    Ok(Evaluated {
+        input,
+        config,
+        evaluation,
+        collection_failed,
     })
 }
 

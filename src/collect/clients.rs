@@ -138,10 +138,10 @@ pub fn sts(config: &SdkConfig, calls: &ApiCalls) -> aws_sdk_sts::Client {
 pub async fn assume_role(
     base: &SdkConfig,
     calls: &ApiCalls,
+    partition: &str,
     account_id: &str,
     opts: &CollectOptions,
 ) -> Result<SdkConfig, CollectError> {
-    let partition = "aws";
     let role_arn = format!("arn:{partition}:iam::{account_id}:role/{}", opts.role_name);
     let mut request = sts(base, calls)
         .assume_role()

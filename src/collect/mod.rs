@@ -11,7 +11,7 @@
 //! dropped — and the others still complete.
 
 mod account;
-mod clients;
+pub(crate) mod clients;
 mod organization;
 
 use std::collections::BTreeMap;
@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+pub(crate) use account::to_chrono;
 pub use clients::ApiCalls;
 
 use crate::snapshot::{Account, CollectionError, Generator, Snapshot, SCHEMA_VERSION};
@@ -142,6 +143,12 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
         .await
         .map_err(|e| CollectError::aws("sts:GetCallerIdentity", e))?;
     let caller_account = caller.account().unwrap_or_default().to_string();
+    // `arn:aws:…`, `arn:aws-us-gov:…`, `arn:aws-cn:…`: member roles live in the caller's partition.
+    let partition: Arc<str> = caller
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .into();
 
     let (organization, organization_error) = organization::collect(&base, &calls).await?;
     let targets: Vec<String> = match (&organization, opts.org) {
@@ -168,12 +175,13 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, account_id) in targets.iter().cloned().enumerate() {
-        let (base, calls, opts, caller_account, semaphore) = (
+        let (base, calls, opts, caller_account, semaphore, partition) = (
             base.clone(),
             calls.clone(),
             opts.clone(),
             caller_account.clone(),
             semaphore.clone(),
+            partition.clone(),
         );
         tasks.spawn(async move {
             let _permit = semaphore
@@ -184,7 +192,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
                 let config = if account_id == caller_account {
                     base.clone()
                 } else {
-                    clients::assume_role(&base, &calls, &account_id, &opts).await?
+                    clients::assume_role(&base, &calls, &partition, &account_id, &opts).await?
                 };
                 account::collect(&config, &calls, &account_id, &opts).await
             }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod emulator;
+
 /// The evaluation time every test pins, so results never depend on the clock.
 pub const NOW: &str = "2026-11-21T00:00:00Z";
 pub const DEMO: &str = "fixtures/demo/snapshot.json";
