@@ -510,3 +510,149 @@ fn organization_apply_under_throttling_acts_once_per_action() {
         .count() as u64;
     assert_eq!(changes, deactivations, "each deactivation reached AWS once");
 }
+
+#[test]
+fn scp_guardrail_is_planned_printed_and_attached_only_when_asked() {
+    let emu = Emulator::start();
+    let truth = emu.seed("organization");
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    assert_eq!(emu.collect(&snapshot, &["--org"]).status.code(), Some(0));
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, truth["config_yaml"].as_str().unwrap()).unwrap();
+    let plan = dir.path().join("plan.json");
+    let made = credwarden()
+        .args([
+            "remediate",
+            "plan",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .args([
+            "--now",
+            truth["now"].as_str().unwrap(),
+            "-o",
+            plan.to_str().unwrap(),
+        ])
+        .args([
+            "--scp-guardrail",
+            "--scp-deny-create-user",
+            "--scp-exempt",
+            "arn:aws:iam::*:role/BreakGlass",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        shown.contains("it also blocks key rotation") || shown.contains("also blocks key rotation"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\"iam:CreateAccessKey\""),
+        "the document is printed: {shown}"
+    );
+    let parsed: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    let scp = &parsed["scp_guardrail"];
+    let statement = &scp["document"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Deny");
+    assert_eq!(
+        statement["Action"],
+        json!(["iam:CreateAccessKey", "iam:CreateUser"])
+    );
+    let exempt = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        .as_array()
+        .unwrap();
+    assert!(exempt.contains(&json!("arn:aws:iam::*:role/BreakGlass")));
+    assert!(
+        exempt.contains(&json!("arn:aws:iam::*:user/breakglass-admin")),
+        "config break-glass users are exempt"
+    );
+
+    // Without the explicit flag and target: not applied.
+    emu.control("DELETE", "calls", None);
+    let run = emu
+        .credwarden()
+        .args([
+            "remediate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--yes",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("SCP guardrail is not applied"));
+    assert_eq!(
+        emu.calls()["calls"]["organizations:CreatePolicy"]["count"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+
+    // With them: created and attached to the root; member accounts are covered from then on.
+    let root = truth["organization"]["roots"][0]["id"].as_str().unwrap();
+    let run = emu
+        .credwarden()
+        .args([
+            "remediate",
+            "apply",
+            plan.to_str().unwrap(),
+            "--yes",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .args(["--apply-scp", "--attach-scp-to", root])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(&format!("attached to {root}")),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let after = dir.path().join("after.json");
+    assert_eq!(emu.collect(&after, &["--org"]).status.code(), Some(0));
+    let report = json_of(credwarden().args([
+        "scan",
+        "--snapshot",
+        after.to_str().unwrap(),
+        "--now",
+        truth["now"].as_str().unwrap(),
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    let management = truth["organization"]["management_account_id"]
+        .as_str()
+        .unwrap();
+    let uncovered: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            (f["rule_id"] == "CW401" || f["rule_id"] == "CW402") && f["account_id"] != management
+        })
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "every member account is covered now: {uncovered:#?}"
+    );
+
+    // Undo detaches it.
+    let journal = dir.path().join("plan.journal.jsonl");
+    let undo = emu
+        .credwarden()
+        .args(["remediate", "undo", journal.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&undo.stdout).contains(&format!("from {root}")),
+        "{}",
+        String::from_utf8_lossy(&undo.stdout)
+    );
+}

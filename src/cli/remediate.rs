@@ -49,6 +49,15 @@ pub struct PlanArgs {
     /// Also delete the console password of inactive users (CW301).
     #[arg(long)]
     delete_login_profiles: bool,
+    /// Include the SCP that denies iam:CreateAccessKey to all but break-glass principals.
+    #[arg(long)]
+    scp_guardrail: bool,
+    /// Let the SCP guardrail deny iam:CreateUser too.
+    #[arg(long, requires = "scp_guardrail")]
+    scp_deny_create_user: bool,
+    /// A principal ARN pattern the SCP guardrail exempts (repeatable), e.g. a break-glass role.
+    #[arg(long, value_name = "ARN", requires = "scp_guardrail")]
+    scp_exempt: Vec<String>,
     /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
     #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     now: Option<DateTime<Utc>>,
@@ -77,6 +86,12 @@ pub struct ApplyArgs {
     /// Configuration: its break-glass users are never acted on.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Create and attach the plan's SCP guardrail (needs --attach-scp-to).
+    #[arg(long, requires = "attach_scp_to")]
+    apply_scp: bool,
+    /// The root (r-…) or OU (ou-…) id to attach the SCP guardrail to (needs --apply-scp).
+    #[arg(long, value_name = "ID", requires = "apply_scp")]
+    attach_scp_to: Option<String>,
     #[command(flatten)]
     aws: super::aws::AwsArgs,
 }
@@ -140,6 +155,8 @@ fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
         rules: args.rules.clone(),
         delete_inactive_keys: args.delete_inactive_keys,
         delete_login_profiles: args.delete_login_profiles,
+        scp_guardrail: args.scp_guardrail.then_some(args.scp_deny_create_user),
+        scp_exempt: args.scp_exempt.clone(),
     };
     let plan = Plan::build(&input.snapshot, &evaluation, &config, &opts, Utc::now());
     output::write_atomic(&args.output, plan.to_json().as_bytes())?;
@@ -218,11 +235,16 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let scp_target = args.attach_scp_to.as_deref().filter(|_| args.apply_scp);
+    if plan.scp_guardrail.is_some() && scp_target.is_none() {
+        eprintln!("note: the plan's SCP guardrail is not applied: give --apply-scp --attach-scp-to ROOT_OR_OU_ID (it also blocks key rotation)");
+    }
     let summary = runtime.block_on(apply::apply(
         &plan,
         journal,
         &args.aws.options(None),
         &config,
+        scp_target,
     ))?;
     for o in &summary.outcomes {
         let label = match o.event {

@@ -12,7 +12,7 @@ use aws_sdk_iam::types::StatusType;
 use chrono::Utc;
 
 use super::journal::{Event, Journal, JournalError, Record};
-use super::plan::{tags_say_break_glass, Action, ActionKind, Plan};
+use super::plan::{tags_say_break_glass, Action, ActionKind, Plan, ScpGuardrail, SCP_ACTION_ID};
 use crate::collect::clients::{self, ApiCalls};
 use crate::collect::{CollectError, CollectOptions};
 use crate::config::Config;
@@ -54,6 +54,7 @@ pub async fn apply(
     journal: Journal,
     opts: &CollectOptions,
     config: &Config,
+    scp_target: Option<&str>,
 ) -> Result<ApplySummary, ApplyError> {
     let last: std::collections::BTreeMap<String, Event> = journal
         .last_events()
@@ -184,7 +185,115 @@ pub async fn apply(
         .map(|(i, a)| (a.id.as_str(), i))
         .collect();
     outcomes.sort_by_key(|o| order.get(o.action_id.as_str()).copied());
+
+    // The SCP guardrail: only with an explicit target, in the management account.
+    if let (Some(scp), Some(target)) = (&plan.scp_guardrail, scp_target) {
+        if last.get(SCP_ACTION_ID) != Some(&Event::Done) {
+            let orgs = clients::organizations(&base, &calls);
+            let mut started = Record::new(Event::Started, &plan.digest);
+            started.action_id = Some(SCP_ACTION_ID.into());
+            started.action = Some(ActionKind::AttachScp);
+            started.target_id = Some(target.to_string());
+            journal
+                .lock()
+                .expect("journal lock")
+                .append(started.clone())?;
+            let mut end = started;
+            end.at = Utc::now();
+            let outcome = match attach_scp(&orgs, scp, target).await {
+                Ok((policy_id, changed)) => {
+                    end.event = Event::Done;
+                    end.changed = Some(changed);
+                    end.policy_id = Some(policy_id.clone());
+                    let verb = if changed {
+                        "attached"
+                    } else {
+                        "was already attached"
+                    };
+                    let detail = format!("SCP {} ({policy_id}) {verb} to {target}", scp.name);
+                    Outcome {
+                        action_id: SCP_ACTION_ID.into(),
+                        event: Event::Done,
+                        detail,
+                    }
+                }
+                Err(e) => {
+                    end.event = Event::Failed;
+                    Outcome {
+                        action_id: SCP_ACTION_ID.into(),
+                        event: Event::Failed,
+                        detail: e.to_string(),
+                    }
+                }
+            };
+            end.detail = Some(outcome.detail.clone());
+            journal.lock().expect("journal lock").append(end)?;
+            outcomes.push(outcome);
+        }
+    }
     Ok(ApplySummary { outcomes, already })
+}
+
+/// Create the guardrail SCP (or find it by name) and attach it to `target`.
+async fn attach_scp(
+    orgs: &aws_sdk_organizations::Client,
+    scp: &ScpGuardrail,
+    target: &str,
+) -> Result<(String, bool), CollectError> {
+    use aws_sdk_organizations::types::PolicyType;
+    let mut existing = None;
+    let mut pages = orgs
+        .list_policies()
+        .filter(PolicyType::ServiceControlPolicy)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CollectError::aws("organizations:ListPolicies", e))?;
+        if let Some(p) = page
+            .policies()
+            .iter()
+            .find(|p| p.name() == Some(scp.name.as_str()))
+        {
+            existing = p.id().map(str::to_string);
+        }
+    }
+    let policy_id = match existing {
+        Some(id) => id,
+        None => orgs
+            .create_policy()
+            .name(&scp.name)
+            .description(&scp.description)
+            .r#type(PolicyType::ServiceControlPolicy)
+            .content(scp.document.to_string())
+            .send()
+            .await
+            .map_err(|e| CollectError::aws("organizations:CreatePolicy", e))?
+            .policy()
+            .and_then(|p| p.policy_summary())
+            .and_then(|s| s.id())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let targets = orgs
+        .list_targets_for_policy()
+        .policy_id(&policy_id)
+        .send()
+        .await
+        .map_err(|e| CollectError::aws("organizations:ListTargetsForPolicy", e))?;
+    if targets
+        .targets()
+        .iter()
+        .any(|t| t.target_id() == Some(target))
+    {
+        return Ok((policy_id, false));
+    }
+    orgs.attach_policy()
+        .policy_id(&policy_id)
+        .target_id(target)
+        .send()
+        .await
+        .map_err(|e| CollectError::aws("organizations:AttachPolicy", e))?;
+    Ok((policy_id, true))
 }
 
 enum Step {
@@ -234,6 +343,7 @@ async fn run(
             key_action(iam, action, resumed).await
         }
         ActionKind::DeleteLoginProfile => login_profile_action(iam, action).await,
+        ActionKind::AttachScp => Ok(Step::Skipped("an SCP is not a user action".into())),
     }
 }
 
@@ -410,6 +520,8 @@ fn record_with(
         account_id: Some(action.account_id.clone()),
         user_name: Some(action.user_name.clone()),
         access_key_id: action.access_key_id.clone(),
+        policy_id: None,
+        target_id: None,
         changed,
         detail: (!detail.is_empty()).then(|| detail.to_string()),
     }
@@ -445,6 +557,39 @@ pub async fn undo(journal: Journal, opts: &CollectOptions) -> Result<ApplySummar
     let mut outcomes = Vec::new();
     for r in to_restore {
         let id = r.action_id.clone().unwrap_or_default();
+        if r.action == Some(ActionKind::AttachScp) {
+            let (policy, target) = (
+                r.policy_id.clone().unwrap_or_default(),
+                r.target_id.clone().unwrap_or_default(),
+            );
+            let result = clients::organizations(&base, &calls)
+                .detach_policy()
+                .policy_id(&policy)
+                .target_id(&target)
+                .send()
+                .await;
+            let (event, detail) = match result {
+                Ok(_) => (
+                    Event::Undone,
+                    format!("detached SCP {policy} from {target} (the policy itself is kept)"),
+                ),
+                Err(e) => (
+                    Event::Failed,
+                    CollectError::aws("organizations:DetachPolicy", e).to_string(),
+                ),
+            };
+            let mut rec = r.clone();
+            rec.event = event;
+            rec.at = Utc::now();
+            rec.detail = Some(detail.clone());
+            journal.lock().expect("journal lock").append(rec)?;
+            outcomes.push(Outcome {
+                action_id: id,
+                event,
+                detail,
+            });
+            continue;
+        }
         if r.action != Some(ActionKind::DeactivateAccessKey) {
             outcomes.push(Outcome {
                 action_id: id,

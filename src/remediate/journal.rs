@@ -45,6 +45,11 @@ pub struct Record {
     pub user_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// The SCP guardrail's policy id and the root or OU it was attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +169,8 @@ impl Record {
             account_id: None,
             user_name: None,
             access_key_id: None,
+            policy_id: None,
+            target_id: None,
             changed: None,
             detail: None,
         }

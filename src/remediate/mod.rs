@@ -13,7 +13,7 @@ pub mod plan;
 
 use std::fmt::Write as _;
 
-pub use plan::{load_plan, Action, ActionKind, Plan, PlanError, PlanOptions};
+pub use plan::{load_plan, Action, ActionKind, Plan, PlanError, PlanOptions, ScpGuardrail};
 
 /// The human summary of a plan (`remediate show`): what, why, on which account.
 pub fn describe(plan: &Plan) -> String {
@@ -27,7 +27,7 @@ pub fn describe(plan: &Plan) -> String {
         plan.snapshot_collected_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     );
-    if plan.actions.is_empty() {
+    if plan.actions.is_empty() && plan.scp_guardrail.is_none() {
         out.push_str("\nNothing to do.\n");
         return out;
     }
@@ -59,6 +59,18 @@ pub fn describe(plan: &Plan) -> String {
         count(ActionKind::DeleteAccessKey),
         count(ActionKind::DeleteLoginProfile)
     );
+    if let Some(scp) = &plan.scp_guardrail {
+        let _ = writeln!(
+            out,
+            "\nSCP guardrail {} (applied only with --apply-scp --attach-scp-to ROOT_OR_OU_ID):\n{}",
+            scp.name,
+            serde_json::to_string_pretty(&scp.document).expect("a document serialises")
+        );
+        out.push_str(
+            "Warning: this SCP also blocks key rotation. Attach it only after workloads have moved to IAM roles;\n\
+             teams that manage SCPs as code can take the document above into their own IaC instead.\n",
+        );
+    }
     out.push_str("Apply re-checks every action live first, never touches break-glass users, and journals each step;\n`credwarden remediate undo JOURNAL` reactivates what it deactivated.\n");
     out
 }

@@ -24,6 +24,8 @@ pub enum ActionKind {
     DeactivateAccessKey,
     DeleteAccessKey,
     DeleteLoginProfile,
+    /// Create the SCP guardrail and attach it (never planned from findings).
+    AttachScp,
 }
 
 impl ActionKind {
@@ -32,6 +34,7 @@ impl ActionKind {
             ActionKind::DeactivateAccessKey => "deactivate_access_key",
             ActionKind::DeleteAccessKey => "delete_access_key",
             ActionKind::DeleteLoginProfile => "delete_login_profile",
+            ActionKind::AttachScp => "attach_scp",
         }
     }
 
@@ -91,8 +94,85 @@ pub struct Plan {
     /// The snapshot the plan was made from.
     pub snapshot_collected_at: DateTime<Utc>,
     pub actions: Vec<Action>,
+    /// The SCP that stops new long-lived credentials, when asked for (`--scp-guardrail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp_guardrail: Option<ScpGuardrail>,
     /// `sha256:` of the plan without this field; see [`Plan::compute_digest`].
     pub digest: String,
+}
+
+/// A Service Control Policy denying `iam:CreateAccessKey` (and optionally `iam:CreateUser`)
+/// to everyone but the break-glass principals. It also blocks key rotation: attach it only
+/// after workloads have moved to roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScpGuardrail {
+    pub name: String,
+    pub description: String,
+    /// The policy document, exactly as it will be created.
+    pub document: serde_json::Value,
+    /// Principal ARN patterns exempted by the condition.
+    pub exempt_principals: Vec<String>,
+}
+
+/// The id the journal gives the SCP guardrail.
+pub const SCP_ACTION_ID: &str = "SCP";
+
+impl ScpGuardrail {
+    /// The guardrail for a snapshot: break-glass users of the config (names or ARNs) and the
+    /// tagged ones found in the snapshot are exempt, plus `extra` ARN patterns (e.g. a
+    /// break-glass role).
+    pub fn build(
+        snapshot: &Snapshot,
+        config: &Config,
+        deny_create_user: bool,
+        extra: &[String],
+    ) -> ScpGuardrail {
+        let mut exempt: Vec<String> = config
+            .break_glass
+            .users
+            .iter()
+            .map(|u| {
+                if u.starts_with("arn:") {
+                    u.clone()
+                } else {
+                    format!("arn:aws:iam::*:user/{u}")
+                }
+            })
+            .collect();
+        for account in &snapshot.accounts {
+            for user in account
+                .users
+                .iter()
+                .filter(|u| tags_say_break_glass(&u.tags, config))
+            {
+                exempt.push(user.arn.clone());
+            }
+        }
+        exempt.extend(extra.iter().cloned());
+        exempt.sort();
+        exempt.dedup();
+        let mut actions = vec!["iam:CreateAccessKey"];
+        if deny_create_user {
+            actions.push("iam:CreateUser");
+        }
+        let mut statement = serde_json::json!({
+            "Sid": "DenyLongLivedCredentials",
+            "Effect": "Deny",
+            "Action": actions,
+            "Resource": "*",
+        });
+        if !exempt.is_empty() {
+            statement["Condition"] =
+                serde_json::json!({"ArnNotLike": {"aws:PrincipalArn": exempt}});
+        }
+        ScpGuardrail {
+            name: "credwarden-deny-long-lived-credentials".into(),
+            description: "Deny new IAM access keys (and users) except to break-glass principals; made by credwarden".into(),
+            document: serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}),
+            exempt_principals: exempt,
+        }
+    }
 }
 
 /// Options of `remediate plan`.
@@ -104,6 +184,9 @@ pub struct PlanOptions {
     pub delete_inactive_keys: bool,
     /// Delete the console password of inactive users (CW301); off unless asked for.
     pub delete_login_profiles: bool,
+    /// Include the SCP guardrail (`Some(deny_create_user)`), exempting these extra ARNs.
+    pub scp_guardrail: Option<bool>,
+    pub scp_exempt: Vec<String>,
 }
 
 impl Plan {
@@ -225,6 +308,9 @@ impl Plan {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             snapshot_collected_at: snapshot.collected_at,
             actions,
+            scp_guardrail: opts.scp_guardrail.map(|deny_create_user| {
+                ScpGuardrail::build(snapshot, config, deny_create_user, &opts.scp_exempt)
+            }),
             digest: String::new(),
         };
         plan.digest = plan.compute_digest();
