@@ -23,8 +23,18 @@ struct Setup {
 
 impl Setup {
     fn new(scenario: &str, collect_args: &[&str]) -> Setup {
+        Setup::new_with(scenario, collect_args, |_, _| {})
+    }
+
+    /// Like `new`, with `prepare` run on the seeded emulator before collection.
+    fn new_with(
+        scenario: &str,
+        collect_args: &[&str],
+        prepare: impl FnOnce(&Emulator, &Value),
+    ) -> Setup {
         let emu = Emulator::start();
         let truth = emu.seed(scenario);
+        prepare(&emu, &truth);
         let dir = tempfile::tempdir().unwrap();
         let snapshot = dir.path().join("snapshot.json");
         let run = emu.collect(&snapshot, collect_args);
