@@ -45,6 +45,7 @@ fn main() {
             String::from_utf8_lossy(&out.stderr)
         );
         print!("| {size} {}", String::from_utf8_lossy(&out.stdout));
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
@@ -84,6 +85,11 @@ fn child(path: &Path) {
     let t = Instant::now();
     let evaluation = evaluator.evaluate(&input.snapshot, &ctx).unwrap();
     let evaluate = t.elapsed();
+    if std::env::var_os("CREDWARDEN_BENCH_RULES").is_some() {
+        for (rule, took) in &evaluation.rule_timings {
+            eprintln!("{rule}: {took:?}");
+        }
+    }
     let report = Report {
         evaluation: &evaluation,
         input: &input,

@@ -172,6 +172,17 @@ mod schema {
     }
 
     #[test]
+    fn synthetic_snapshots_match_the_json_schema() {
+        let spec = credwarden::synthetic::Spec {
+            seed: 3,
+            accounts: 4,
+            users: 300,
+        };
+        let doc = serde_json::to_value(credwarden::synthetic::generate(spec)).unwrap();
+        assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
+    }
+
+    #[test]
     fn schema_rejects_what_the_loader_rejects() {
         let bad: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(repo("fixtures/bad/snapshot-bad-field.json")).unwrap(),

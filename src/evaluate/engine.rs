@@ -38,6 +38,8 @@ pub struct Evaluation {
     pub exceptions: Vec<ExceptionStatus>,
     pub evaluated_at: DateTime<Utc>,
     pub policy_digest: String,
+    /// How long each rule took, in rule order (for `-v` and benchmarks).
+    pub rule_timings: Vec<(String, std::time::Duration)>,
 }
 
 /// Compiled policies, ready to evaluate snapshots.
@@ -90,6 +92,7 @@ impl Evaluator {
             .collect::<std::collections::HashMap<_, _>>();
         let mut rules = Vec::new();
         let mut findings = Vec::new();
+        let mut timings = Vec::new();
         for rule in self.policies.rules.clone() {
             if disabled.contains(&rule.id.to_ascii_uppercase()) {
                 continue;
@@ -98,7 +101,11 @@ impl Evaluator {
             if let Some(sev) = ctx.config.rules.severity.get(&rule.id) {
                 rule.severity = *sev;
             }
-            for raw in self.run_rule(&rule)? {
+            let started = std::time::Instant::now();
+            let raws = self.run_rule(&rule)?;
+            timings.push((rule.id.clone(), started.elapsed()));
+            tracing::debug!("rule {} took {:?}", rule.id, started.elapsed());
+            for raw in raws {
                 let mut f = complete(&rule, raw);
                 f.account_alias = aliases.get(&f.account_id).cloned();
                 findings.push(f);
@@ -117,6 +124,7 @@ impl Evaluator {
             exceptions,
             evaluated_at: ctx.now,
             policy_digest: self.policies.digest(),
+            rule_timings: timings,
         })
     }
 
