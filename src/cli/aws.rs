@@ -113,10 +113,7 @@ fn progress(v: Verbosity) -> (Option<ProgressFn>, Option<ProgressBar>) {
 
 /// Collect a snapshot, reporting accounts that failed on stderr.
 pub fn collect(args: &AwsArgs, v: Verbosity) -> Result<Snapshot, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let (report, bar) = progress(v);
     let result = runtime.block_on(collect::collect(&args.options(report)));
     if let Some(bar) = bar {

@@ -91,6 +91,15 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
+/// The async runtime the AWS SDK runs on.
+#[cfg(feature = "aws")]
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
 /// `--now`: an RFC 3339 time, or a date (midnight UTC).
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {

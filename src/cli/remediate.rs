@@ -231,10 +231,7 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
         eprintln!("Nothing applied.");
         return Ok(1);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let scp_target = args.attach_scp_to.as_deref().filter(|_| args.apply_scp);
     if plan.scp_guardrail.is_some() && scp_target.is_none() {
         eprintln!("note: the plan's SCP guardrail is not applied: give --apply-scp --attach-scp-to ROOT_OR_OU_ID (it also blocks key rotation)");
@@ -298,10 +295,7 @@ fn undo(args: UndoArgs, _v: Verbosity) -> Result<u8, Error> {
         eprintln!("Nothing undone.");
         return Ok(1);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let summary = runtime.block_on(apply::undo(journal, &args.aws.options(None)))?;
     for o in &summary.outcomes {
         let label = match o.event {

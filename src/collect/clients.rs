@@ -133,6 +133,29 @@ pub fn sts(config: &SdkConfig, calls: &ApiCalls) -> aws_sdk_sts::Client {
     )
 }
 
+/// Who the credentials are: their account, and the partition (`aws`, `aws-us-gov`, `aws-cn`)
+/// that member-account roles live in.
+pub struct Caller {
+    pub account_id: String,
+    pub partition: String,
+}
+
+pub async fn caller(config: &SdkConfig, calls: &ApiCalls) -> Result<Caller, CollectError> {
+    let out = sts(config, calls)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| CollectError::aws("sts:GetCallerIdentity", e))?;
+    Ok(Caller {
+        account_id: out.account().unwrap_or_default().to_string(),
+        partition: out
+            .arn()
+            .and_then(|a| a.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_string(),
+    })
+}
+
 /// Credentials for a member account: `sts:AssumeRole` into `role_name` there. Called once per
 /// account, so a refused role is that account's recorded error, not a lazy failure later.
 pub async fn assume_role(

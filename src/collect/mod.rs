@@ -137,18 +137,11 @@ impl CollectError {
 pub async fn collect(opts: &CollectOptions) -> Result<Snapshot, CollectError> {
     let calls = ApiCalls::default();
     let base = clients::load_config(opts).await;
-    let caller = clients::sts(&base, &calls)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| CollectError::aws("sts:GetCallerIdentity", e))?;
-    let caller_account = caller.account().unwrap_or_default().to_string();
-    // `arn:aws:…`, `arn:aws-us-gov:…`, `arn:aws-cn:…`: member roles live in the caller's partition.
-    let partition: Arc<str> = caller
-        .arn()
-        .and_then(|a| a.split(':').nth(1))
-        .unwrap_or("aws")
-        .into();
+    let clients::Caller {
+        account_id: caller_account,
+        partition,
+    } = clients::caller(&base, &calls).await?;
+    let partition: Arc<str> = partition.into();
 
     let (organization, organization_error) = organization::collect(&base, &calls).await?;
     let targets: Vec<String> = match (&organization, opts.org) {

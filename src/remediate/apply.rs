@@ -76,17 +76,10 @@ pub async fn apply(
     let journal = Arc::new(Mutex::new(journal));
     let calls = ApiCalls::default();
     let base = clients::load_config(opts).await;
-    let caller = clients::sts(&base, &calls)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| CollectError::aws("sts:GetCallerIdentity", e))?;
-    let caller_account = caller.account().unwrap_or_default().to_string();
-    let partition: String = caller
-        .arn()
-        .and_then(|a| a.split(':').nth(1))
-        .unwrap_or("aws")
-        .into();
+    let clients::Caller {
+        account_id: caller_account,
+        partition,
+    } = clients::caller(&base, &calls).await?;
 
     // One client per account, made once.
     let mut accounts: Vec<String> = pending.iter().map(|a| a.account_id.clone()).collect();
@@ -541,17 +534,10 @@ pub async fn undo(journal: Journal, opts: &CollectOptions) -> Result<ApplySummar
     let journal = Arc::new(Mutex::new(journal));
     let calls = ApiCalls::default();
     let base = clients::load_config(opts).await;
-    let caller = clients::sts(&base, &calls)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| CollectError::aws("sts:GetCallerIdentity", e))?;
-    let caller_account = caller.account().unwrap_or_default().to_string();
-    let partition: String = caller
-        .arn()
-        .and_then(|a| a.split(':').nth(1))
-        .unwrap_or("aws")
-        .into();
+    let clients::Caller {
+        account_id: caller_account,
+        partition,
+    } = clients::caller(&base, &calls).await?;
     let mut configs: std::collections::HashMap<String, SdkConfig> =
         std::collections::HashMap::new();
     let mut outcomes = Vec::new();
