@@ -279,3 +279,90 @@ fn bundled_rules_follow_the_conventions() {
     assert_eq!(cis("CW105", "3.0"), ["1.11"]);
     assert_eq!(cis("CW105", "5.0"), ["1.10"]);
 }
+
+#[test]
+fn policy_list_shows_bundled_and_custom_rules() {
+    let out = credwarden()
+        .args(["policy", "list", "--policy", &format!("{FIXTURES}/org")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("CW101   unused-access-key"), "{text}");
+    assert!(text.contains("ORG001  contractor-key-too-old"), "{text}");
+    assert!(
+        text.contains("tests/fixtures/policies/org/contractor_key_age.rego"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &credwarden()
+            .args(["policy", "list", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let rules = json.as_array().unwrap();
+    assert_eq!(rules.len(), 17);
+    assert_eq!(rules[0]["id"], "CW101");
+    assert_eq!(rules[0]["controls"]["cis-aws-5.0"][0], "1.11");
+}
+
+#[test]
+fn policy_check_accepts_good_and_names_bad_policies() {
+    credwarden()
+        .args(["policy", "check", &format!("{FIXTURES}/org")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ok ORG001 contractor-key-too-old"));
+    for (dir, message) in [
+        (
+            "bad-shape",
+            "missing_arn.rego: rule ORG002: a finding does not have the required shape",
+        ),
+        ("bad-metadata", "bad_severity.rego:6: custom.severity"),
+        ("bad-syntax", "broken.rego:1"),
+        ("reserved-id", "ids starting with CW are reserved"),
+    ] {
+        credwarden()
+            .args(["policy", "check", &format!("{FIXTURES}/{dir}")])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}
+
+#[test]
+fn rule_docs_do_not_drift_from_the_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    credwarden()
+        .args(["policy", "doc", "--out", dir.path().to_str().unwrap()])
+        .assert()
+        .code(0);
+    let generated: std::collections::BTreeMap<String, String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    let checked_in: std::collections::BTreeMap<String, String> =
+        std::fs::read_dir(repo("docs/rules"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().to_string(),
+                    std::fs::read_to_string(e.path()).unwrap(),
+                )
+            })
+            .collect();
+    assert_eq!(generated.len(), 18, "a page per rule and an index");
+    assert!(
+        generated == checked_in,
+        "docs/rules/ is out of date with the policies: run `cargo run -- policy doc` and commit the result"
+    );
+}

@@ -333,3 +333,41 @@ fn now_accepts_a_date_and_rejects_nonsense() {
         .code(2)
         .stderr(predicate::str::contains("expected an RFC 3339 time"));
 }
+
+#[test]
+fn markdown_report_for_job_summaries() {
+    let out = scan_demo(&[
+        "--format",
+        "markdown",
+        "--config",
+        "fixtures/config/example.yaml",
+    ])
+    .output()
+    .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("## credwarden: 27 findings\n"), "{text}");
+    assert!(text.contains("| critical | 2 |"));
+    assert!(text.contains("1 finding(s) suppressed by exceptions."));
+    assert!(text.contains("**Expired exception:** CW303"));
+    assert!(text
+        .contains("| high | CW101 `unused-access-key` | 222222222222 | `AKIAJB7XPG3SGEXAMPLE` |"));
+}
+
+#[test]
+fn csv_report_has_a_row_per_finding() {
+    let out = scan_demo(&[
+        "--format",
+        "csv",
+        "--config",
+        "fixtures/config/example.yaml",
+    ])
+    .output()
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "rule_id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 28, "27 findings and the suppressed one");
+    let suppressed = headers.iter().position(|h| h == "suppressed").unwrap();
+    assert_eq!(rows.iter().filter(|r| &r[suppressed] == "true").count(), 1);
+}

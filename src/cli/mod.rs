@@ -1,10 +1,27 @@
 //! Command-line interface: one module per command.
 
+/// `print!` to standard output, ignoring a closed pipe (`credwarden … | head` is not an error).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` to standard output, ignoring a closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[cfg(feature = "aws")]
 mod aws;
 #[cfg(feature = "aws")]
 mod collect;
 mod policy;
+mod policy_extra;
 mod remediate;
 mod scan;
 

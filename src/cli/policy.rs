@@ -12,6 +12,36 @@ use credwarden::Error;
 pub enum PolicyCommand {
     /// Run the `test_*` rules of Rego test files (`*_test.rego`), like `opa test`.
     Test(TestArgs),
+    /// List every rule, bundled and custom: id, slug, severity, frameworks, source.
+    List {
+        /// Directories of organisational policies to list beside the bundled ones.
+        #[arg(long = "policy", value_name = "DIR")]
+        policies: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Lint organisational policies: METADATA, ids, syntax, and the shape of their findings.
+    Check {
+        /// Directories (or files) of policies.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// Write a Markdown reference page per rule (default: docs/rules).
+    Doc {
+        /// Directories of organisational policies to document too.
+        #[arg(long = "policy", value_name = "DIR")]
+        policies: Vec<PathBuf>,
+        /// Where to write the pages.
+        #[arg(long, value_name = "DIR", default_value = "docs/rules")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -26,6 +56,11 @@ pub struct TestArgs {
 pub fn run(cmd: PolicyCommand, v: super::Verbosity) -> Result<u8, Error> {
     match cmd {
         PolicyCommand::Test(args) => test(args, v.verbose > 0),
+        PolicyCommand::List { policies, format } => {
+            super::policy_extra::list(&policies, format == ListFormat::Json)
+        }
+        PolicyCommand::Check { dirs } => super::policy_extra::check(&dirs),
+        PolicyCommand::Doc { policies, out } => super::policy_extra::doc(&policies, &out),
     }
 }
 
@@ -40,16 +75,16 @@ fn test(args: TestArgs, verbose: bool) -> Result<u8, Error> {
             Outcome::Pass => {
                 passed += 1;
                 if verbose {
-                    println!("PASS {at}: {} ({:.1?})", r.case.path, r.duration);
+                    outln!("PASS {at}: {} ({:.1?})", r.case.path, r.duration);
                 }
             }
             Outcome::Fail => {
                 failed += 1;
-                println!("FAIL {at}: {}", r.case.path);
+                outln!("FAIL {at}: {}", r.case.path);
             }
             Outcome::Error(e) => {
                 failed += 1;
-                println!("ERROR {at}: {}: {e}", r.case.path);
+                outln!("ERROR {at}: {}: {e}", r.case.path);
             }
         }
     }
@@ -57,6 +92,6 @@ fn test(args: TestArgs, verbose: bool) -> Result<u8, Error> {
         eprintln!("error: no test_* rules found in *_test.rego files");
         return Ok(1);
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed > 0 { 1 } else { 0 })
 }

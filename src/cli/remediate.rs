@@ -123,7 +123,7 @@ pub fn run(cmd: RemediateCommand, v: Verbosity) -> Result<u8, Error> {
                     e.column()
                 ))
             })?;
-            print!("{}", remediate::describe(&parsed));
+            out!("{}", remediate::describe(&parsed));
             if parsed.compute_digest() != parsed.digest {
                 eprintln!(
                     "warning: {}: the plan was changed after it was made; apply will refuse it",
@@ -161,8 +161,8 @@ fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
     let plan = Plan::build(&input.snapshot, &evaluation, &config, &opts, Utc::now());
     output::write_atomic(&args.output, plan.to_json().as_bytes())?;
     if !v.quiet {
-        print!("{}", remediate::describe(&plan));
-        println!(
+        out!("{}", remediate::describe(&plan));
+        outln!(
             "Plan written to {}. Review it, then: credwarden remediate apply {}",
             args.output.display(),
             args.output.display()
@@ -222,7 +222,7 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
         .unwrap_or_else(|| default_journal(&args.plan));
     let journal = Journal::open(&journal_path, &plan.digest)?;
     if !v.quiet {
-        print!("{}", remediate::describe(&plan));
+        out!("{}", remediate::describe(&plan));
     }
     if !confirm(
         &format!("Apply {} action(s)?", plan.actions.len()),
@@ -250,14 +250,14 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
             Event::Failed => "FAILED",
             _ => "?",
         };
-        println!("{} {label}: {}", o.action_id, o.detail);
+        outln!("{} {label}: {}", o.action_id, o.detail);
     }
     let (done, skipped, failed) = (
         summary.count(Event::Done),
         summary.count(Event::Skipped),
         summary.count(Event::Failed),
     );
-    println!(
+    outln!(
         "{done} done, {skipped} skipped, {failed} failed{}; journal: {}",
         if summary.already > 0 {
             format!(" ({} already done in an earlier run)", summary.already)
@@ -303,14 +303,14 @@ fn undo(args: UndoArgs, _v: Verbosity) -> Result<u8, Error> {
             Event::Skipped => "CANNOT UNDO",
             _ => "FAILED",
         };
-        println!("{} {label}: {}", o.action_id, o.detail);
+        outln!("{} {label}: {}", o.action_id, o.detail);
     }
     let (undone, cannot, failed) = (
         summary.count(Event::Undone),
         summary.count(Event::Skipped),
         summary.count(Event::Failed),
     );
-    println!("{undone} undone, {cannot} cannot be undone, {failed} failed");
+    outln!("{undone} undone, {cannot} cannot be undone, {failed} failed");
     Ok(if failed > 0 {
         3
     } else if cannot > 0 {

@@ -3,7 +3,9 @@
 //! Every format renders the same [`Report`]: the evaluation plus what was evaluated. Output is
 //! deterministic: findings are already sorted, maps are ordered, and no format reads the clock.
 
+pub mod csv;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
@@ -25,6 +27,10 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// A short summary for CI job summaries.
+    Markdown,
+    /// One row per finding, for spreadsheets.
+    Csv,
 }
 
 /// Counts of findings that are not suppressed, by severity (most severe first).
