@@ -72,19 +72,21 @@ fn frameworks(rule: &credwarden::evaluate::RuleMetadata) -> String {
     }
 }
 
+/// The policies evaluated over the built-in demo snapshot, with the default config.
+fn evaluate_demo(set: PolicySet) -> Result<credwarden::evaluate::Evaluation, Error> {
+    let snapshot = parse_snapshot(DEMO, "the built-in demo snapshot")?;
+    let ctx = Context {
+        now: demo_time(),
+        config: Config::default(),
+    };
+    Ok(Evaluator::new(set)?.evaluate(&snapshot, &ctx)?)
+}
+
 /// `policy check`: METADATA, syntax, and the shape of the findings on the demo snapshot.
 pub fn check(dirs: &[PathBuf]) -> Result<u8, Error> {
     let set = PolicySet::load(dirs)?;
     let custom: Vec<_> = set.rules.iter().filter(|r| !r.bundled).cloned().collect();
-    let mut evaluator = Evaluator::new(set)?;
-    let snapshot = parse_snapshot(DEMO, "the built-in demo snapshot")?;
-    let evaluation = evaluator.evaluate(
-        &snapshot,
-        &Context {
-            now: demo_time(),
-            config: Config::default(),
-        },
-    )?;
+    let evaluation = evaluate_demo(set)?;
     if custom.is_empty() {
         outln!("no custom rules found (a rule needs a # METADATA block with custom.id, slug and severity)");
         return Ok(1);
@@ -104,15 +106,7 @@ pub fn check(dirs: &[PathBuf]) -> Result<u8, Error> {
 /// `policy doc`: Markdown pages of every rule into `out`.
 pub fn doc(dirs: &[PathBuf], out: &Path) -> Result<u8, Error> {
     let set = PolicySet::load(dirs)?;
-    let mut evaluator = Evaluator::new(set)?;
-    let snapshot = parse_snapshot(DEMO, "the built-in demo snapshot")?;
-    let evaluation = evaluator.evaluate(
-        &snapshot,
-        &Context {
-            now: demo_time(),
-            config: Config::default(),
-        },
-    )?;
+    let evaluation = evaluate_demo(set)?;
     std::fs::create_dir_all(out).map_err(|e| {
         Error::Usage(format!(
             "{}: cannot create the directory: {e}",
