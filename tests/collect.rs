@@ -103,6 +103,17 @@ fn assert_allowed_by_policy(calls: &Value) {
     }
 }
 
+/// Every access key id of a snapshot-shaped account.
+fn key_ids(account: &Value) -> BTreeSet<String> {
+    account["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["access_keys"].as_array().unwrap().iter())
+        .map(|k| k["access_key_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn snapshot_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -130,31 +141,7 @@ fn single_account_collects_exactly_the_truth() {
     assert_eq!(account["account_id"], truth["accounts"][0]["account_id"]);
     assert_eq!(account["alias"], truth["accounts"][0]["alias"]);
     // Real key ids, not slots.
-    let key_ids: BTreeSet<String> = account["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|u| {
-            u["access_keys"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k["access_key_id"].as_str().unwrap().to_string())
-        })
-        .collect();
-    let truth_ids: BTreeSet<String> = truth["accounts"][0]["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|u| {
-            u["access_keys"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k["access_key_id"].as_str().unwrap().to_string())
-        })
-        .collect();
-    assert_eq!(key_ids, truth_ids);
+    assert_eq!(key_ids(account), key_ids(&truth["accounts"][0]));
     // The API calls are counted by operation in the snapshot.
     let counted = &snapshot["metadata"]["api_calls"];
     assert!(counted["iam:GetCredentialReport"].as_u64().unwrap() >= 1);

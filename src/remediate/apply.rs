@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
 use aws_sdk_iam::types::StatusType;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::journal::{Event, Journal, JournalError, Record};
 use super::plan::{tags_say_break_glass, Action, ActionKind, Plan, ScpGuardrail, SCP_ACTION_ID};
@@ -381,16 +381,10 @@ async fn key_action(
         .access_key_last_used()
         .and_then(|u| u.last_used_date())
         .map(crate::collect::to_chrono);
-    if let Some(now_used) = last_used {
-        if action
-            .preconditions
-            .key_last_used_at
-            .is_none_or(|then| now_used > then)
-        {
-            return Ok(Step::Skipped(format!(
-                "access key {key_id} was used since the plan ({now_used}); it is in use"
-            )));
-        }
+    if let Some(now_used) = used_since(last_used, action.preconditions.key_last_used_at) {
+        return Ok(Step::Skipped(format!(
+            "access key {key_id} was used since the plan ({now_used}); it is in use"
+        )));
     }
     match action.action {
         ActionKind::DeactivateAccessKey if !active => Ok(Step::Done {
@@ -447,16 +441,10 @@ async fn login_profile_action(
         .user()
         .and_then(|u| u.password_last_used())
         .map(crate::collect::to_chrono);
-    if let Some(now_used) = last_used {
-        if action
-            .preconditions
-            .password_last_used
-            .is_none_or(|then| now_used > then)
-        {
-            return Ok(Step::Skipped(format!(
-                "{user} signed in since the plan ({now_used})"
-            )));
-        }
+    if let Some(now_used) = used_since(last_used, action.preconditions.password_last_used) {
+        return Ok(Step::Skipped(format!(
+            "{user} signed in since the plan ({now_used})"
+        )));
     }
     match iam.delete_login_profile().user_name(user).send().await {
         Ok(_) => Ok(Step::Done {
@@ -473,6 +461,15 @@ async fn login_profile_action(
         }
         Err(e) => Err(CollectError::aws("iam:DeleteLoginProfile", e)),
     }
+}
+
+/// The live last use, when it is later than the one the plan observed (or the plan saw none):
+/// the credential is in use, and the action's precondition no longer holds.
+fn used_since(
+    live: Option<DateTime<Utc>>,
+    planned: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    live.filter(|now_used| planned.is_none_or(|then| *now_used > then))
 }
 
 struct PlanRef<'a> {
