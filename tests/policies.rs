@@ -366,3 +366,63 @@ fn rule_docs_do_not_drift_from_the_policies() {
         "docs/rules/ is out of date with the policies: run `cargo run -- policy doc` and commit the result"
     );
 }
+
+#[test]
+fn policy_test_coverage_names_uncovered_lines() {
+    credwarden()
+        .args([
+            "policy",
+            "test",
+            &format!("{FIXTURES}/partial-coverage"),
+            "--coverage",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(
+            r"(?m)^tests/fixtures/policies/partial-coverage/contractor_credentials\.rego +13/18 +72\.2% +23, 28-31$",
+        ).unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^total +13/18 +72\.2%$").unwrap())
+        // Only the user's own files: the bundled library loaded beside them is not listed.
+        .stdout(predicate::str::contains("policies/lib").not());
+}
+
+#[test]
+fn policy_test_coverage_of_the_bundled_suite_lists_every_policy() {
+    let out = credwarden()
+        .args(["policy", "test", "--coverage"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let listed = text.lines().filter(|l| l.starts_with("policies/")).count();
+    let files = std::fs::read_dir(repo("policies"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).into_iter().flatten())
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name().into_string().unwrap();
+            name.ends_with(".rego") && !name.ends_with("_test.rego")
+        })
+        .count();
+    assert_eq!(listed, files, "{text}");
+    assert!(!text.contains("no test evaluated"), "{text}");
+}
+
+#[test]
+fn policy_test_run_is_a_regular_expression() {
+    credwarden()
+        .args([
+            "policy",
+            "test",
+            &format!("{FIXTURES}/failing-tests"),
+            "--run",
+            r"always_test\.test_p[a-z]+$",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with("1 passed, 0 failed\n"));
+    credwarden()
+        .args(["policy", "test", "--run", "("])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid regular expression"));
+}

@@ -22,6 +22,7 @@ mod aws;
 mod collect;
 mod policy;
 mod policy_extra;
+mod query;
 mod remediate;
 mod scan;
 
@@ -90,6 +91,8 @@ enum Command {
     /// Work with Rego policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Ask an ad-hoc Rego question of a snapshot (like `opa eval`).
+    Query(query::QueryArgs),
     /// Fix findings safely: plan, review, apply with a journal, undo.
     #[command(subcommand)]
     Remediate(remediate::RemediateCommand),
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Collect(args) => collect::run(args, v),
         Command::Policy(cmd) => policy::run(cmd, v),
         Command::Remediate(cmd) => remediate::run(cmd, v),
+        Command::Query(args) => query::run(args),
     }
 }
 
@@ -115,6 +119,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// What an evaluation takes besides its input: config, organisational policies, time.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Configuration: thresholds, break-glass users, rules, exceptions.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// A directory of organisational Rego policies to run beside the bundled ones (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<std::path::PathBuf>,
+    /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl EvalArgs {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
 }
 
 /// `--now`: an RFC 3339 time, or a date (midnight UTC).

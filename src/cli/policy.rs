@@ -48,9 +48,16 @@ pub enum ListFormat {
 pub struct TestArgs {
     /// Directories (or files) of policies and their tests; none runs the bundled suite.
     dirs: Vec<PathBuf>,
-    /// Only run tests whose `data.<package>.<name>` path contains this text.
+    /// Only run tests whose `data.<package>.<name>` path matches this regular expression.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    run: Option<regex::Regex>,
+    /// Report, per policy file, the lines the tests evaluated and those they did not.
     #[arg(long)]
-    run: Option<String>,
+    coverage: bool,
+}
+
+fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| format!("not a valid regular expression: {e}"))
 }
 
 pub fn run(cmd: PolicyCommand, v: super::Verbosity) -> Result<u8, Error> {
@@ -67,7 +74,8 @@ pub fn run(cmd: PolicyCommand, v: super::Verbosity) -> Result<u8, Error> {
 /// `verbose` (-v) prints every test, not only failures.
 fn test(args: TestArgs, verbose: bool) -> Result<u8, Error> {
     let policies = PolicySet::load_for_tests(&args.dirs)?;
-    let results = testing::run(policies, args.run.as_deref())?;
+    let run = testing::run(policies, args.run.as_ref(), args.coverage)?;
+    let results = run.results;
     let (mut passed, mut failed) = (0, 0);
     for r in &results {
         let at = format!("{}:{}", r.case.file, r.case.line);
@@ -92,6 +100,58 @@ fn test(args: TestArgs, verbose: bool) -> Result<u8, Error> {
         eprintln!("error: no test_* rules found in *_test.rego files");
         return Ok(1);
     }
+    if let Some(coverage) = &run.coverage {
+        print_coverage(coverage);
+    }
     outln!("{passed} passed, {failed} failed");
     Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// One line per policy file: covered/coverable lines, the percentage, the uncovered lines.
+fn print_coverage(files: &[testing::FileCoverage]) {
+    let width = files.iter().map(|f| f.file.len()).max().unwrap_or(4).max(4);
+    outln!(
+        "\n{:<width$}  {:>9}  {:>6}  UNCOVERED LINES",
+        "FILE",
+        "LINES",
+        "COVER"
+    );
+    let (mut covered, mut total, mut untouched) = (0, 0, 0);
+    for f in files {
+        if f.not_evaluated() {
+            untouched += 1;
+            outln!(
+                "{:<width$}  {:>9}  {:>5.1}%  all: no test evaluated this file",
+                f.file,
+                "-",
+                0.0
+            );
+            continue;
+        }
+        let n = f.covered.len() + f.not_covered.len();
+        covered += f.covered.len();
+        total += n;
+        outln!(
+            "{:<width$}  {:>9}  {:>5.1}%  {}",
+            f.file,
+            format!("{}/{n}", f.covered.len()),
+            f.percent(),
+            f.uncovered_ranges()
+        );
+    }
+    let percent = if total == 0 {
+        0.0
+    } else {
+        covered as f64 * 100.0 / total as f64
+    };
+    let note = match untouched {
+        0 => String::new(),
+        n => format!("  (and {n} file(s) no test evaluated)"),
+    };
+    outln!(
+        "{:<width$}  {:>9}  {:>5.1}%{note}\n",
+        "total",
+        format!("{covered}/{total}"),
+        percent
+    );
 }

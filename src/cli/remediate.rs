@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::{Args, Subcommand};
 
 use credwarden::remediate::{self, Plan, PlanOptions};
@@ -34,12 +34,8 @@ pub struct PlanArgs {
     /// A snapshot from `credwarden collect`; without it, live AWS is collected.
     #[arg(long, value_name = "FILE")]
     snapshot: Option<PathBuf>,
-    /// Configuration (thresholds, break-glass users, exceptions).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Organisational policy directories, as for `scan`.
-    #[arg(long = "policy", value_name = "DIR")]
-    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    eval: super::EvalArgs,
     /// Only act on findings of these rules (comma-separated ids).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     rules: Vec<String>,
@@ -58,9 +54,6 @@ pub struct PlanArgs {
     /// A principal ARN pattern the SCP guardrail exempts (repeatable), e.g. a break-glass role.
     #[arg(long, value_name = "ARN", requires = "scp_guardrail")]
     scp_exempt: Vec<String>,
-    /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
-    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
-    now: Option<DateTime<Utc>>,
     /// Where to write the plan.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
@@ -140,7 +133,7 @@ pub fn run(cmd: RemediateCommand, v: Verbosity) -> Result<u8, Error> {
 }
 
 fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.eval.now();
     let source = match &args.snapshot {
         Some(path) => Source::Snapshot(path),
         None => Source::Live(Box::new(live(&args, v)?)),
@@ -150,7 +143,7 @@ fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
         config,
         evaluation,
         ..
-    } = evaluate(source, args.config.as_deref(), &args.policies, now)?;
+    } = evaluate(source, &args.eval, now)?;
     let opts = PlanOptions {
         rules: args.rules.clone(),
         delete_inactive_keys: args.delete_inactive_keys,

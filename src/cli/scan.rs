@@ -26,15 +26,8 @@ pub struct ScanArgs {
     /// The report's GeneratedTime (the CSV does not carry it); enables CW901.
     #[arg(long, value_name = "TIME", value_parser = super::parse_time, requires = "credential_report")]
     report_generated_at: Option<DateTime<Utc>>,
-    /// Configuration: thresholds, break-glass users, rules, exceptions.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// A directory of organisational Rego policies to run beside the bundled ones (repeatable).
-    #[arg(long = "policy", value_name = "DIR")]
-    policies: Vec<PathBuf>,
-    /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
-    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
-    now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    eval: super::EvalArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -81,7 +74,7 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 }
 
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.eval.now();
     let source = match (&args.snapshot, &args.credential_report) {
         (Some(path), _) => Source::Snapshot(path),
         (None, Some(path)) => Source::CredentialReport(path, args.report_generated_at),
@@ -92,12 +85,12 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         evaluation,
         collection_failed,
         ..
-    } = evaluate(source, args.config.as_deref(), &args.policies, now)?;
+    } = evaluate(source, &args.eval, now)?;
     let report = Report {
         evaluation: &evaluation,
         input: &input,
-        config_path: args.config.clone(),
-        policy_dirs: args.policies.clone(),
+        config_path: args.eval.config.clone(),
+        policy_dirs: args.eval.policies.clone(),
     };
     let rendered = match args.format {
         Format::Text => {
@@ -176,32 +169,38 @@ pub(super) struct Evaluated {
     pub collection_failed: bool,
 }
 
-/// Load (or take) the snapshot, the config and the policies, and evaluate at `now`.
-pub(super) fn evaluate(
+/// Load (or take) the snapshot, and load the config.
+pub(super) fn load_input(
     source: Source,
     config_path: Option<&Path>,
-    policies: &[PathBuf],
     now: DateTime<Utc>,
-) -> Result<Evaluated, Error> {
+) -> Result<(LoadedSnapshot, Config), Error> {
     let config = Config::load(config_path)?;
-    let mut collection_failed = false;
     let input = match source {
         Source::Snapshot(path) => load_snapshot(path)?,
         Source::CredentialReport(path, generated) => {
             load_credential_report(path, generated, generated.unwrap_or(now))?
         }
-        Source::Live(snapshot) => {
-            let snapshot = *snapshot;
-            collection_failed = snapshot.accounts.iter().any(|a| a.error.is_some());
-            LoadedSnapshot {
-                snapshot,
-                path: PathBuf::from("aws"),
-                kind: InputKind::Snapshot,
-                lines: Default::default(),
-            }
-        }
+        Source::Live(snapshot) => LoadedSnapshot {
+            snapshot: *snapshot,
+            path: PathBuf::from("aws"),
+            kind: InputKind::Snapshot,
+            lines: Default::default(),
+        },
     };
-    let mut evaluator = Evaluator::new(PolicySet::load(policies)?)?;
+    Ok((input, config))
+}
+
+/// Load (or take) the snapshot, the config and the policies, and evaluate at `now`.
+pub(super) fn evaluate(
+    source: Source,
+    args: &super::EvalArgs,
+    now: DateTime<Utc>,
+) -> Result<Evaluated, Error> {
+    let live = matches!(source, Source::Live(_));
+    let (input, config) = load_input(source, args.config.as_deref(), now)?;
+    let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
+    let mut evaluator = Evaluator::new(PolicySet::load(&args.policies)?)?;
     let evaluation = evaluator.evaluate(
         &input.snapshot,
         &Context {

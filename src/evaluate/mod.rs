@@ -9,6 +9,7 @@ mod engine;
 pub mod finding;
 pub mod metadata;
 pub mod policies;
+pub mod query;
 mod severity;
 pub mod testing;
 

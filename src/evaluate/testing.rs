@@ -1,5 +1,6 @@
 //! `credwarden policy test`: run the `test_*` rules of Rego test files, like `opa test`.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::{Evaluator, PolicyError, PolicySet};
@@ -60,14 +61,84 @@ fn test_name(line: &str) -> Option<&str> {
     Some(&line[..end])
 }
 
-/// Run the tests whose path matches `filter` (a substring; all when `None`).
-pub fn run(policies: PolicySet, filter: Option<&str>) -> Result<Vec<TestResult>, PolicyError> {
+/// Which lines of one policy file the tests evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCoverage {
+    pub file: String,
+    pub covered: BTreeSet<u32>,
+    pub not_covered: BTreeSet<u32>,
+}
+
+impl FileCoverage {
+    /// No test reached any rule of the file (the engine then knows none of its lines).
+    pub fn not_evaluated(&self) -> bool {
+        self.covered.is_empty() && self.not_covered.is_empty()
+    }
+
+    /// Covered lines as a percentage of the lines that can be covered (0 when not evaluated).
+    pub fn percent(&self) -> f64 {
+        let total = self.covered.len() + self.not_covered.len();
+        if total == 0 {
+            0.0
+        } else {
+            self.covered.len() as f64 * 100.0 / total as f64
+        }
+    }
+
+    /// The uncovered lines as ranges: `12-14, 20`.
+    pub fn uncovered_ranges(&self) -> String {
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for &line in &self.not_covered {
+            match ranges.last_mut() {
+                Some((_, end)) if *end + 1 == line => *end = line,
+                _ => ranges.push((line, line)),
+            }
+        }
+        ranges
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Test results, and the coverage of the policy files when it was asked for.
+#[derive(Debug, Clone)]
+pub struct TestRun {
+    pub results: Vec<TestResult>,
+    /// Policy files (not test files), in load order.
+    pub coverage: Option<Vec<FileCoverage>>,
+}
+
+/// Run the tests whose `data.<package>.<name>` path matches `filter` (all when `None`);
+/// with `coverage`, record which lines of the policy files they evaluated.
+pub fn run(
+    policies: PolicySet,
+    filter: Option<&regex::Regex>,
+    coverage: bool,
+) -> Result<TestRun, PolicyError> {
     let cases: Vec<TestCase> = discover(&policies)
         .into_iter()
-        .filter(|c| filter.is_none_or(|f| c.path.contains(f)))
+        .filter(|c| filter.is_none_or(|f| f.is_match(&c.path)))
+        .collect();
+    // Coverage of the files under test: the user's own when there are any (the bundled library
+    // loaded beside them is not theirs to cover), else the bundled suite.
+    let own = policies.files.iter().any(|f| !f.bundled);
+    let policy_files: Vec<String> = policies
+        .files
+        .iter()
+        .filter(|f| !f.is_test && (!own || !f.bundled))
+        .map(|f| f.path.clone())
         .collect();
     let mut evaluator = Evaluator::new(policies)?;
     let engine = evaluator.engine_mut();
+    engine.set_enable_coverage(coverage);
     let mut results = Vec::with_capacity(cases.len());
     for case in cases {
         let start = Instant::now();
@@ -85,5 +156,25 @@ pub fn run(policies: PolicySet, filter: Option<&str>) -> Result<Vec<TestResult>,
             duration: start.elapsed(),
         });
     }
-    Ok(results)
+    let coverage = if coverage {
+        let report = engine
+            .get_coverage_report()
+            .map_err(|e| PolicyError::Eval(format!("coverage: {e}")))?;
+        Some(
+            policy_files
+                .iter()
+                .map(|path| {
+                    let file = report.files.iter().find(|f| &f.path == path);
+                    FileCoverage {
+                        file: path.clone(),
+                        covered: file.map(|f| f.covered.clone()).unwrap_or_default(),
+                        not_covered: file.map(|f| f.not_covered.clone()).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(TestRun { results, coverage })
 }
