@@ -114,6 +114,7 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         Format::Json => report::json::render(&report),
         Format::Markdown => report::markdown::render(&report),
         Format::Csv => report::csv::render(&report),
+        Format::Html => report::html::render(&report),
         Format::Sarif => {
             let sarif = report::sarif::render(
                 &report,

@@ -4,6 +4,7 @@
 //! deterministic: findings are already sorted, maps are ordered, and no format reads the clock.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -31,6 +32,8 @@ pub enum Format {
     Markdown,
     /// One row per finding, for spreadsheets.
     Csv,
+    /// One self-contained page (no network): summary, key-age chart, filterable findings.
+    Html,
 }
 
 /// Counts of findings that are not suppressed, by severity (most severe first).

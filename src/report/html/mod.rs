@@ -1,0 +1,302 @@
+//! The HTML report: one self-contained file for people, not pipelines.
+//!
+//! Everything is inline — styles, the filtering script, the chart (SVG drawn here) — so the file
+//! opens from an e-mail attachment or an evidence bundle with no network and no other file. It
+//! works without the script too: filtering is the only thing that needs it. Output is
+//! deterministic, like every format: the same evaluation gives the same bytes.
+
+pub mod chart;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{account_summaries, severity_counts, Report};
+use crate::evaluate::{Finding, Severity};
+
+const STYLE: &str = include_str!("report.css");
+const SCRIPT: &str = include_str!("report.js");
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::with_capacity(16 * 1024 + report.evaluation.findings.len() * 600);
+    let title = format!("credwarden report · {}", report.input_uri());
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+         <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        escape(&title)
+    );
+    header(&mut out, report);
+    summary(&mut out, report);
+    accounts(&mut out, report);
+    keys(&mut out, report);
+    findings(&mut out, report);
+    exceptions(&mut out, report);
+    let _ = write!(
+        out,
+        "<footer>credwarden {} · policy bundle <code>{}</code></footer>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&report.evaluation.policy_digest)
+    );
+    out
+}
+
+fn header(out: &mut String, report: &Report) {
+    let ev = report.evaluation;
+    let snap = &report.input.snapshot;
+    let _ = write!(
+        out,
+        "<header>\n<h1>credwarden report</h1>\n<dl class=\"facts\">\
+         <dt>input</dt><dd><code>{}</code> ({})</dd>\
+         <dt>collected</dt><dd>{}</dd>\
+         <dt>evaluated at</dt><dd>{}</dd>\
+         <dt>rules</dt><dd>{}</dd></dl>\n</header>\n",
+        escape(&report.input_uri()),
+        escape(report.input.kind.as_str()),
+        snap.collected_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.evaluated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.rules.len()
+    );
+}
+
+fn summary(out: &mut String, report: &Report) {
+    let ev = report.evaluation;
+    let open = ev.findings.iter().filter(|f| !f.suppressed).count();
+    let suppressed = ev.findings.len() - open;
+    out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">");
+    for (severity, n) in severity_counts(ev) {
+        let _ = write!(
+            out,
+            r##"<a class="card sev-{s}" href="#severity={s}" data-severity="{s}"><span class="n">{n}</span><span class="label">{s}</span></a>"##,
+            s = severity.as_str()
+        );
+    }
+    let _ = write!(
+        out,
+        "</div>\n<p class=\"totals\">{open} open finding{} · {suppressed} suppressed by exceptions</p>\n</section>\n",
+        plural(open)
+    );
+}
+
+fn accounts(out: &mut String, report: &Report) {
+    let ev = report.evaluation;
+    out.push_str(
+        "<section id=\"accounts\">\n<h2>Accounts</h2>\n<table class=\"accounts\"><thead><tr>\
+         <th>account</th><th>alias</th><th class=\"num\">users</th><th class=\"num\">keys</th>",
+    );
+    for s in Severity::ALL {
+        let _ = write!(out, r#"<th class="num sev-{s}">{s}</th>"#, s = s.as_str());
+    }
+    out.push_str("<th>credential report</th></tr></thead><tbody>\n");
+    for a in account_summaries(&report.input.snapshot) {
+        let _ = write!(
+            out,
+            r##"<tr><td><a href="#account={id}" data-account="{id}">{id}</a></td><td>{}</td><td class="num">{}</td><td class="num">{}</td>"##,
+            escape(a.alias.unwrap_or("–")),
+            a.users,
+            a.access_keys,
+            id = escape(a.account_id),
+        );
+        for s in Severity::ALL {
+            let n = ev
+                .findings
+                .iter()
+                .filter(|f| !f.suppressed && f.severity == s && f.account_id == a.account_id)
+                .count();
+            let _ = write!(out, r#"<td class="num">{}</td>"#, zero_dim(n));
+        }
+        let report_cell = match (a.error, a.report_generated_at) {
+            (Some(error), _) => format!(
+                r#"<span class="error">not collected: {}</span>"#,
+                escape(error)
+            ),
+            (None, Some(t)) => format!(
+                "{} ({} h old)",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                (ev.evaluated_at - t).num_hours()
+            ),
+            (None, None) => "–".to_string(),
+        };
+        let _ = writeln!(out, "<td>{report_cell}</td></tr>");
+    }
+    out.push_str("</tbody></table>\n</section>\n");
+}
+
+fn keys(out: &mut String, report: &Report) {
+    let ages = chart::KeyAges::of(&report.input.snapshot, report.evaluation.evaluated_at);
+    let _ = write!(
+        out,
+        "<section id=\"keys\">\n<h2>Access keys by age and last use</h2>\n\
+         <p>{} IAM user access key{} of the collected accounts, by age at the evaluation time; \
+         each bar is split by when the key was last used.</p>\n<figure>{}{}</figure>\n\
+         <details><summary>The numbers</summary>{}</details>\n</section>\n",
+        ages.total(),
+        plural(ages.total()),
+        chart::svg(&ages),
+        chart::legend(),
+        chart::table(&ages)
+    );
+}
+
+fn findings(out: &mut String, report: &Report) {
+    let ev = report.evaluation;
+    let rules: BTreeSet<(&str, &str)> = ev
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.slug.as_str()))
+        .collect();
+    let accounts: BTreeSet<&str> = ev.findings.iter().map(|f| f.account_id.as_str()).collect();
+    let _ = write!(
+        out,
+        "<section id=\"findings\">\n<h2>Findings</h2>\n<form class=\"filters\" id=\"filters\" role=\"search\">\
+         <label>rule <select id=\"f-rule\" name=\"rule\"><option value=\"\">all rules</option>{}</select></label>\
+         <label>severity <select id=\"f-severity\" name=\"severity\"><option value=\"\">all severities</option>{}</select></label>\
+         <label>account <select id=\"f-account\" name=\"account\"><option value=\"\">all accounts</option>{}</select></label>\
+         <label>status <select id=\"f-status\" name=\"status\"><option value=\"\">open and suppressed</option><option value=\"open\">open</option><option value=\"suppressed\">suppressed</option></select></label>\
+         <label>text <input id=\"f-text\" name=\"text\" type=\"search\" placeholder=\"user, key, message…\"></label>\
+         <button type=\"reset\" id=\"f-reset\">clear</button></form>\n\
+         <p id=\"shown\" class=\"shown\" aria-live=\"polite\">{n} finding{} shown</p>\n",
+        rules
+            .iter()
+            .map(|(id, slug)| format!(r#"<option value="{}">{} {}</option>"#, escape(id), escape(id), escape(slug)))
+            .collect::<String>(),
+        Severity::ALL
+            .iter()
+            .map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = s.as_str()))
+            .collect::<String>(),
+        accounts
+            .iter()
+            .map(|a| format!(r#"<option value="{a}">{a}</option>"#, a = escape(a)))
+            .collect::<String>(),
+        plural(ev.findings.len()),
+        n = ev.findings.len(),
+    );
+    out.push_str(
+        "<table id=\"findings-table\" class=\"findings\"><thead><tr><th>severity</th><th>rule</th>\
+         <th>account</th><th>resource</th><th>message</th><th>status</th></tr></thead><tbody>\n",
+    );
+    for f in &ev.findings {
+        finding_row(out, f);
+    }
+    out.push_str("</tbody></table>\n");
+    if ev.findings.is_empty() {
+        out.push_str("<p class=\"none\">No findings.</p>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn finding_row(out: &mut String, f: &Finding) {
+    let status = if f.suppressed { "suppressed" } else { "open" };
+    let account = match &f.account_alias {
+        Some(alias) => format!(
+            "{}<br><small>{}</small>",
+            escape(&f.account_id),
+            escape(alias)
+        ),
+        None => escape(&f.account_id),
+    };
+    let remediation = f
+        .remediation
+        .as_ref()
+        .and_then(|r| r.summary.as_deref())
+        .map(|s| format!("<br><small class=\"fix\">fix: {}</small>", escape(s)))
+        .unwrap_or_default();
+    let exception = f
+        .exception
+        .as_ref()
+        .map(|e| {
+            format!(
+                "<br><small>exception ({}) until {}, owner {}: {}</small>",
+                e.status,
+                e.expires,
+                escape(&e.owner),
+                escape(&e.reason)
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        r#"<tr class="{status}" data-rule="{rule}" data-severity="{sev}" data-account="{acct}" data-status="{status}"><td><span class="badge sev-{sev}">{sev}</span></td><td><b>{rule}</b><br><small>{slug}</small></td><td>{account}</td><td><code>{resource}</code></td><td>{message}{remediation}</td><td>{status}{exception}</td></tr>"#,
+        rule = escape(&f.rule_id),
+        sev = f.severity.as_str(),
+        acct = escape(&f.account_id),
+        slug = escape(&f.slug),
+        resource = escape(&f.resource.id),
+        message = escape(&f.message),
+    );
+}
+
+fn exceptions(out: &mut String, report: &Report) {
+    let list = &report.evaluation.exceptions;
+    out.push_str("<section id=\"exceptions\">\n<h2>Exceptions</h2>\n");
+    if list.is_empty() {
+        out.push_str("<p class=\"none\">No exceptions are configured.</p>\n</section>\n");
+        return;
+    }
+    out.push_str(
+        "<table class=\"exceptions\"><thead><tr><th>rule</th><th>resource</th><th>owner</th>\
+         <th>reason</th><th>expires</th><th>status</th><th class=\"num\">matched</th></tr></thead><tbody>\n",
+    );
+    for e in list {
+        let _ = writeln!(
+            out,
+            r#"<tr class="exc-{status}"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td class="num">{}</td></tr>"#,
+            escape(&e.exception.rule),
+            escape(&e.exception.resource),
+            escape(&e.exception.owner),
+            escape(&e.exception.reason),
+            e.exception.expires,
+            e.matched,
+            status = e.status,
+        );
+    }
+    out.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn zero_dim(n: usize) -> String {
+    if n == 0 {
+        r#"<span class="zero">0</span>"#.to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
+    }
+}
