@@ -19,6 +19,8 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
     #[error("{0}")]
     Usage(String),
     #[cfg(feature = "aws")]

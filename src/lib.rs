@@ -13,7 +13,8 @@
 //! - [`config`]: thresholds, break-glass users, rule switches and exceptions;
 //! - [`evaluate`]: the bundled and custom Rego policies, their `# METADATA`, the regorus engine
 //!   and `policy test`;
-//! - [`report`]: text, JSON and SARIF output;
+//! - [`report`]: text, JSON, SARIF, Markdown, CSV and HTML output;
+//! - [`evidence`]: the audit bundle (every report, control results, a manifest of hashes);
 //! - [`output`]: atomic file writes, so a failed run never leaves a partial file.
 //!
 //! Evaluating needs no AWS SDK and no network: a snapshot is enough.
@@ -23,6 +24,7 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod evidence;
 pub mod output;
 pub mod remediate;
 pub mod report;

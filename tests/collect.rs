@@ -422,3 +422,53 @@ fn verbose_collection_logs_each_step() {
     assert_eq!(run.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&run.stderr), "");
 }
+
+/// A live evidence export of an organization with a refused member: the bundle is written,
+/// the failed account is named in the manifest and fails CA-7, and the run exits 3.
+#[test]
+fn live_evidence_export_records_a_failed_account() {
+    let emu = Emulator::start();
+    let truth = emu.seed("organization");
+    let victim = truth["member_accounts"]["sandbox"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.control(
+        "POST",
+        "faults",
+        Some(json!({"error_ratio": 1.0, "accounts": [victim], "operations": ["iam:ListAccountAliases"], "seed": 1})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("evidence");
+    let run = emu
+        .credwarden()
+        .args(["evidence", "export", "--org", "--max-attempts", "2", "-q"])
+        .args(["--now", truth["now"].as_str().unwrap(), "--out"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["input"]["accounts_not_collected"], json!([victim]));
+    assert_eq!(
+        manifest["input"]["accounts"].as_u64().unwrap() as usize,
+        truth["accounts"].as_array().unwrap().len()
+    );
+    let controls = std::fs::read_to_string(bundle.join("controls.csv")).unwrap();
+    let ca7 = controls
+        .lines()
+        .find(|l| l.starts_with("nist-800-53-r5,") && l.contains(",CA-7,"))
+        .unwrap();
+    assert!(ca7.contains(",CW902,fail,1,"), "{ca7}");
+    emu.credwarden()
+        .args(["evidence", "verify"])
+        .arg(&bundle)
+        .assert()
+        .code(0);
+}

@@ -8,6 +8,7 @@
 #   id: CW105
 #   slug: access-key-created-at-user-setup
 #   severity: low
+#   resource_type: aws_iam_access_key
 #   controls:
 #     cis-aws-1.2: ["1.21"]
 #     cis-aws-1.4: ["1.11"]

@@ -7,6 +7,7 @@
 #   id: CW102
 #   slug: access-key-not-rotated
 #   severity: medium
+#   resource_type: aws_iam_access_key
 #   controls:
 #     cis-aws-1.2: ["1.4"]
 #     cis-aws-1.4: ["1.14"]

@@ -10,6 +10,7 @@
 #   id: CW104
 #   slug: inactive-access-key-not-deleted
 #   severity: low
+#   resource_type: aws_iam_access_key
 #   controls:
 #     nist-800-53-r5: ["AC-2", "IA-5"]
 #     iso-27001-2022: ["A.5.17", "A.5.18"]

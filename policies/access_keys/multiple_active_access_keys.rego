@@ -7,6 +7,7 @@
 #   id: CW103
 #   slug: multiple-active-access-keys
 #   severity: medium
+#   resource_type: aws_iam_user
 #   controls:
 #     cis-aws-1.4: ["1.13"]
 #     cis-aws-1.5: ["1.13"]

@@ -8,6 +8,7 @@
 #   id: CW101
 #   slug: unused-access-key
 #   severity: high
+#   resource_type: aws_iam_access_key
 #   controls:
 #     cis-aws-1.2: ["1.3"]
 #     cis-aws-1.4: ["1.12"]

@@ -12,6 +12,7 @@
 #   id: CW401
 #   slug: no-scp-deny-create-access-key
 #   severity: medium
+#   resource_type: aws_account
 #   controls:
 #     nist-800-53-r5: ["AC-2", "IA-5"]
 #     iso-27001-2022: ["A.5.15", "A.5.17"]

@@ -12,6 +12,7 @@
 #   id: CW402
 #   slug: no-scp-deny-create-user
 #   severity: low
+#   resource_type: aws_account
 #   controls:
 #     nist-800-53-r5: ["AC-2", "AC-6"]
 #     iso-27001-2022: ["A.5.15", "A.5.16"]

@@ -7,6 +7,7 @@
 #   id: CW902
 #   slug: account-not-collected
 #   severity: high
+#   resource_type: aws_account
 #   controls:
 #     nist-800-53-r5: ["CA-7"]
 #     iso-27001-2022: ["A.5.36"]

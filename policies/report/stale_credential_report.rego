@@ -9,6 +9,7 @@
 #   id: CW901
 #   slug: stale-credential-report
 #   severity: info
+#   resource_type: aws_credential_report
 #   remediation: >-
 #     Generate a fresh report (aws iam generate-credential-report) and collect again; pass the
 #     report's GeneratedTime along when evaluating a CSV.

@@ -9,6 +9,7 @@
 #   id: CW201
 #   slug: root-access-key-present
 #   severity: critical
+#   resource_type: aws_root_user
 #   controls:
 #     cis-aws-1.2: ["1.12"]
 #     cis-aws-1.4: ["1.4"]

@@ -9,6 +9,7 @@
 #   id: CW203
 #   slug: root-mfa-disabled
 #   severity: critical
+#   resource_type: aws_root_user
 #   controls:
 #     cis-aws-1.2: ["1.13"]
 #     cis-aws-1.4: ["1.5"]

@@ -7,6 +7,7 @@
 #   id: CW202
 #   slug: root-user-recently-used
 #   severity: high
+#   resource_type: aws_root_user
 #   controls:
 #     cis-aws-1.2: ["1.1"]
 #     cis-aws-1.4: ["1.7"]

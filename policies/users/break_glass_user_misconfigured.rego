@@ -9,6 +9,7 @@
 #   id: CW305
 #   slug: break-glass-user-misconfigured
 #   severity: high
+#   resource_type: aws_iam_user
 #   controls:
 #     nist-800-53-r5: ["AC-2", "AC-6(2)", "IA-2(1)"]
 #     iso-27001-2022: ["A.8.2", "A.8.5"]

@@ -7,6 +7,7 @@
 #   id: CW303
 #   slug: console-user-without-mfa
 #   severity: high
+#   resource_type: aws_iam_user
 #   controls:
 #     cis-aws-1.2: ["1.2"]
 #     cis-aws-1.4: ["1.10"]

@@ -10,6 +10,7 @@
 #   id: CW301
 #   slug: inactive-user
 #   severity: medium
+#   resource_type: aws_iam_user
 #   controls:
 #     cis-aws-1.2: ["1.3"]
 #     cis-aws-1.4: ["1.12"]

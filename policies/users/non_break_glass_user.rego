@@ -9,6 +9,7 @@
 #   id: CW304
 #   slug: non-break-glass-user
 #   severity: medium
+#   resource_type: aws_iam_user
 #   controls:
 #     cis-aws-1.4: ["1.21"]
 #     cis-aws-1.5: ["1.21"]

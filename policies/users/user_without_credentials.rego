@@ -8,6 +8,7 @@
 #   id: CW302
 #   slug: user-without-credentials
 #   severity: low
+#   resource_type: aws_iam_user
 #   controls:
 #     nist-800-53-r5: ["AC-2"]
 #     iso-27001-2022: ["A.5.16", "A.5.18"]

@@ -20,6 +20,7 @@ macro_rules! outln {
 mod aws;
 #[cfg(feature = "aws")]
 mod collect;
+mod evidence;
 mod policy;
 mod policy_extra;
 mod query;
@@ -91,6 +92,9 @@ enum Command {
     /// Work with Rego policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Evidence for auditors: export a bundle with a manifest of hashes; verify one.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     /// Ask an ad-hoc Rego question of a snapshot (like `opa eval`).
     Query(query::QueryArgs),
     /// Fix findings safely: plan, review, apply with a journal, undo.
@@ -109,6 +113,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Policy(cmd) => policy::run(cmd, v),
         Command::Remediate(cmd) => remediate::run(cmd, v),
         Command::Query(args) => query::run(args),
+        Command::Evidence(cmd) => evidence::run(cmd, v),
     }
 }
 
@@ -119,6 +124,31 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// The AWS options of commands that can collect live when given no input file.
+#[cfg(feature = "aws")]
+pub type LiveArgs = aws::AwsArgs;
+
+/// Without the `aws` feature there is nothing to configure: live collection is refused.
+#[cfg(not(feature = "aws"))]
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {}
+
+/// Collect a snapshot from live AWS (the input of a command given no input file).
+#[cfg(feature = "aws")]
+pub fn collect_live(
+    args: &LiveArgs,
+    v: Verbosity,
+) -> Result<credwarden::snapshot::Snapshot, Error> {
+    aws::collect(args, v)
+}
+
+#[cfg(not(feature = "aws"))]
+pub fn collect_live(_: &LiveArgs, _: Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
+    Err(Error::Usage(
+        "no input: give --snapshot FILE (or --credential-report FILE); this build has no live AWS collection (feature `aws`)".into(),
+    ))
 }
 
 /// What an evaluation takes besides its input: config, organisational policies, time.

@@ -1,7 +1,6 @@
 //! `credwarden remediate plan | show | apply | undo`
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -57,9 +56,8 @@ pub struct PlanArgs {
     /// Where to write the plan.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
-    #[cfg(feature = "aws")]
     #[command(flatten)]
-    aws: super::aws::AwsArgs,
+    aws: super::LiveArgs,
 }
 
 #[cfg(feature = "aws")]
@@ -136,7 +134,7 @@ fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
     let source = match &args.snapshot {
         Some(path) => Source::Snapshot(path),
-        None => Source::Live(Box::new(live(&args, v)?)),
+        None => Source::Live(Box::new(super::collect_live(&args.aws, v)?)),
     };
     let Evaluated {
         input,
@@ -164,20 +162,10 @@ fn plan(args: PlanArgs, v: Verbosity) -> Result<u8, Error> {
     Ok(0)
 }
 
-#[cfg(feature = "aws")]
-fn live(args: &PlanArgs, v: Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
-    super::aws::collect(&args.aws, v)
-}
-
-#[cfg(not(feature = "aws"))]
-fn live(_: &PlanArgs, _: Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
-    Err(Error::Usage(
-        "give --snapshot FILE; this build has no live AWS collection (feature `aws`)".into(),
-    ))
-}
-
 /// Ask on the terminal, or refuse without one.
+#[cfg(feature = "aws")]
 fn confirm(question: &str, yes: bool) -> Result<bool, Error> {
+    use std::io::{BufRead, IsTerminal, Write};
     if yes {
         return Ok(true);
     }
@@ -195,7 +183,7 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Error> {
 }
 
 #[cfg(feature = "aws")]
-fn default_journal(plan: &Path) -> PathBuf {
+fn default_journal(plan: &std::path::Path) -> PathBuf {
     let mut name = plan.file_stem().unwrap_or_default().to_os_string();
     name.push(".journal.jsonl");
     plan.with_file_name(name)

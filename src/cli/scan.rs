@@ -15,17 +15,44 @@ use credwarden::snapshot::load::load_snapshot;
 use credwarden::snapshot::{InputKind, LoadedSnapshot};
 use credwarden::{output, Error};
 
+/// The input of an evaluation: a snapshot, a credential report, or (neither) live AWS.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct InputArgs {
     /// A snapshot written by `credwarden collect` (JSON, schema 1.x).
     #[arg(long, value_name = "FILE", conflicts_with = "credential_report")]
-    snapshot: Option<PathBuf>,
+    pub snapshot: Option<PathBuf>,
     /// The CSV of `aws iam get-credential-report` (base64-decoded).
     #[arg(long, value_name = "FILE")]
-    credential_report: Option<PathBuf>,
+    pub credential_report: Option<PathBuf>,
     /// The report's GeneratedTime (the CSV does not carry it); enables CW901.
     #[arg(long, value_name = "TIME", value_parser = super::parse_time, requires = "credential_report")]
-    report_generated_at: Option<DateTime<Utc>>,
+    pub report_generated_at: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub aws: super::LiveArgs,
+}
+
+impl InputArgs {
+    /// The input file, if there is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.snapshot
+            .as_deref()
+            .or(self.credential_report.as_deref())
+    }
+
+    /// The file to load, or a live collection made now.
+    pub fn source(&self, v: super::Verbosity) -> Result<Source<'_>, Error> {
+        Ok(match (&self.snapshot, &self.credential_report) {
+            (Some(path), _) => Source::Snapshot(path),
+            (None, Some(path)) => Source::CredentialReport(path, self.report_generated_at),
+            (None, None) => Source::Live(Box::new(super::collect_live(&self.aws, v)?)),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
     #[command(flatten)]
     eval: super::EvalArgs,
     /// Output format.
@@ -49,9 +76,6 @@ pub struct ScanArgs {
     /// Colour in the text report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    #[cfg(feature = "aws")]
-    #[command(flatten)]
-    aws: super::aws::AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,23 +99,9 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
-    let source = match (&args.snapshot, &args.credential_report) {
-        (Some(path), _) => Source::Snapshot(path),
-        (None, Some(path)) => Source::CredentialReport(path, args.report_generated_at),
-        (None, None) => Source::Live(Box::new(live(&args, v)?)),
-    };
-    let Evaluated {
-        input,
-        evaluation,
-        collection_failed,
-        ..
-    } = evaluate(source, &args.eval, now)?;
-    let report = Report {
-        evaluation: &evaluation,
-        input: &input,
-        config_path: args.eval.config.clone(),
-        policy_dirs: args.eval.policies.clone(),
-    };
+    let source = args.input.source(v)?;
+    let evaluated = evaluate(source, &args.eval, now)?;
+    let report = evaluated.report(&args.eval);
     let rendered = match args.format {
         Format::Text => {
             let color = match args.color {
@@ -140,12 +150,13 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         }
     }
     let failing = args.fail_on.0.is_some_and(|threshold| {
-        evaluation
+        evaluated
+            .evaluation
             .findings
             .iter()
             .any(|f| !f.suppressed && f.severity >= threshold)
     });
-    Ok(if collection_failed {
+    Ok(if evaluated.collection_failed {
         3
     } else if failing {
         1
@@ -168,6 +179,18 @@ pub(super) struct Evaluated {
     pub evaluation: Evaluation,
     /// Some account of a live collection failed.
     pub collection_failed: bool,
+}
+
+impl Evaluated {
+    /// What the reporters need.
+    pub fn report<'a>(&'a self, eval: &super::EvalArgs) -> Report<'a> {
+        Report {
+            evaluation: &self.evaluation,
+            input: &self.input,
+            config_path: eval.config.clone(),
+            policy_dirs: eval.policies.clone(),
+        }
+    }
 }
 
 /// Load (or take) the snapshot, and load the config.
@@ -215,16 +238,4 @@ pub(super) fn evaluate(
         evaluation,
         collection_failed,
     })
-}
-
-#[cfg(feature = "aws")]
-fn live(args: &ScanArgs, v: super::Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
-    super::aws::collect(&args.aws, v)
-}
-
-#[cfg(not(feature = "aws"))]
-fn live(_: &ScanArgs, _: super::Verbosity) -> Result<credwarden::snapshot::Snapshot, Error> {
-    Err(Error::Usage(
-        "no input: give --snapshot FILE or --credential-report FILE; this build has no live AWS collection (feature `aws`)".into(),
-    ))
 }

@@ -31,8 +31,9 @@ fn page(rule: &RuleMetadata, example: Option<&Finding>) -> String {
     let _ = writeln!(out, "# {} {}: {}\n", rule.id, rule.slug, rule.title);
     let _ = writeln!(
         out,
-        "Severity: **{}** · policy: `{}` (package `{}`)\n",
+        "Severity: **{}** · examines: `{}` · policy: `{}` (package `{}`)\n",
         rule.severity,
+        rule.resource_type.as_deref().unwrap_or("-"),
         rule.file,
         rule.package.trim_start_matches("data.")
     );

@@ -35,6 +35,10 @@ pub struct RuleMetadata {
     /// Framework key → control ids.
     pub controls: BTreeMap<String, Vec<String>>,
     pub remediation: Option<String>,
+    /// The type of resource the rule examines (`aws_iam_access_key`, `aws_iam_user`, …): the
+    /// evidence export counts these as the resources a passing control was checked against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
     /// `data.<package>` of the rule.
     pub package: String,
     /// The policy file, and the line of its `# METADATA`.
@@ -92,6 +96,7 @@ struct Custom {
     #[serde(default)]
     controls: BTreeMap<String, Vec<String>>,
     remediation: Option<String>,
+    resource_type: Option<String>,
 }
 
 /// Find every `# METADATA` block in a Rego source.
@@ -174,6 +179,14 @@ pub fn parse_block(
     for (framework, ids) in &custom.controls {
         validate_controls(framework, ids).map_err(|m| err(line_of(framework), m))?;
     }
+    if let Some(t) = &custom.resource_type {
+        if !valid_resource_type(t) {
+            return Err(err(
+                line_of("resource_type"),
+                format!("custom.resource_type {t:?}: expected a type name like aws_iam_access_key (a-z, 0-9 and '_')"),
+            ));
+        }
+    }
     let title = annotation
         .title
         .filter(|t| !t.trim().is_empty())
@@ -190,11 +203,20 @@ pub fn parse_block(
         severity,
         controls: custom.controls,
         remediation: custom.remediation.map(|r| r.trim().to_string()),
+        resource_type: custom.resource_type,
         package: package.to_string(),
         file: file.to_string(),
         line: block.line,
         bundled,
     }))
+}
+
+fn valid_resource_type(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 64
+        && t.starts_with(|c: char| c.is_ascii_lowercase())
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn valid_id(id: &str) -> bool {

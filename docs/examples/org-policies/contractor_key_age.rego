@@ -8,6 +8,7 @@
 #   id: ORG001
 #   slug: contractor-key-too-old
 #   severity: high
+#   resource_type: aws_iam_access_key
 #   controls:
 #     nist-800-53-r5: ["IA-5(1)"]
 #     acme-security-standard: ["AC-7"]

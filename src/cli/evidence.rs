@@ -1,0 +1,151 @@
+//! `credwarden evidence export | verify`
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use credwarden::evidence::{self, Sources};
+use credwarden::{output, Error};
+
+use super::scan::{evaluate, InputArgs};
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Write an evidence bundle: snapshot, findings (JSON, SARIF, HTML), control results, and a
+    /// manifest of SHA-256 hashes.
+    Export(Box<ExportArgs>),
+    /// Recompute every hash of a bundle (directory or .tar.gz); report files changed, missing
+    /// or added.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The input (a credential report's CSV is kept in the bundle beside its snapshot).
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    eval: super::EvalArgs,
+    /// Write the bundle as this directory (it must not exist, or be empty).
+    #[arg(long, value_name = "DIR", required_unless_present = "archive")]
+    out: Option<PathBuf>,
+    /// Write the bundle as this .tar.gz (replaced atomically if it exists).
+    #[arg(long, value_name = "FILE")]
+    archive: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle: a directory, or a .tar.gz.
+    bundle: PathBuf,
+    /// The manifest's SHA-256 as recorded at export time: proves the manifest itself is the
+    /// one that was exported.
+    #[arg(long, value_name = "HEX")]
+    manifest_sha256: Option<String>,
+}
+
+pub fn run(cmd: EvidenceCommand, v: super::Verbosity) -> Result<u8, Error> {
+    match cmd {
+        EvidenceCommand::Export(args) => export(*args, v),
+        EvidenceCommand::Verify(args) => verify(args),
+    }
+}
+
+fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
+    let now = args.eval.now();
+    let input_path = args.input.path();
+    let before = input_path.map(read).transpose()?;
+    let source = args.input.source(v)?;
+    let evaluated = evaluate(source, &args.eval, now)?;
+    let input_bytes = match (input_path, before) {
+        (Some(path), Some(before)) => {
+            if read(path)? != before {
+                return Err(Error::Usage(format!(
+                    "{}: the file changed while it was being evaluated; export again",
+                    path.display()
+                )));
+            }
+            Some(before)
+        }
+        _ => None,
+    };
+    let config_bytes = args.eval.config.as_deref().map(read).transpose()?;
+    let report = evaluated.report(&args.eval);
+    let bundle = evidence::bundle::build(
+        &report,
+        &Sources {
+            input: input_bytes.as_deref(),
+            config: config_bytes.as_deref(),
+        },
+    );
+    if let Some(dir) = &args.out {
+        bundle.write_dir(dir)?;
+        eprintln!(
+            "evidence bundle written to {} ({} files, {} bytes)",
+            dir.display(),
+            bundle.files.len(),
+            bundle.total_bytes()
+        );
+    }
+    if let Some(path) = &args.archive {
+        let bytes = bundle.archive(evaluated.evaluation.evaluated_at);
+        output::write_atomic(path, &bytes)?;
+        eprintln!(
+            "evidence archive written to {} ({} bytes)",
+            path.display(),
+            bytes.len()
+        );
+    }
+    let controls = &bundle.manifest.summary.frameworks;
+    for fw in controls {
+        eprintln!(
+            "  {:<16} {:>2} pass  {:>2} fail  {:>2} not evaluated",
+            fw.id, fw.pass, fw.fail, fw.not_evaluated
+        );
+    }
+    outln!("manifest sha256 {}", bundle.manifest_sha256());
+    Ok(if evaluated.collection_failed { 3 } else { 0 })
+}
+
+fn verify(args: VerifyArgs) -> Result<u8, Error> {
+    let v = evidence::verify(&args.bundle)?;
+    for path in &v.changed {
+        outln!("CHANGED {path}");
+    }
+    for path in &v.missing {
+        outln!("MISSING {path}");
+    }
+    for path in &v.added {
+        outln!("ADDED   {path}");
+    }
+    let manifest_ok = args
+        .manifest_sha256
+        .as_deref()
+        .is_none_or(|want| want.eq_ignore_ascii_case(&v.manifest_sha256));
+    if !manifest_ok {
+        outln!(
+            "CHANGED manifest.json (sha256 {}, expected {})",
+            v.manifest_sha256,
+            args.manifest_sha256.as_deref().unwrap_or_default()
+        );
+    }
+    if v.ok() && manifest_ok {
+        outln!(
+            "ok: {} files match the manifest (manifest sha256 {})",
+            v.intact.len(),
+            v.manifest_sha256
+        );
+        Ok(0)
+    } else {
+        let altered = v.changed.len() + v.missing.len() + v.added.len() + usize::from(!manifest_ok);
+        outln!(
+            "FAILED: {altered} file(s) differ from the manifest; {} intact",
+            v.intact.len()
+        );
+        Ok(1)
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Usage(format!("{}: cannot read: {e}", path.display())))
+}
