@@ -466,3 +466,14 @@ fn a_credential_report_bundle_keeps_the_csv() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn quiet_export_prints_only_the_manifest_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("e");
+    export(&["-q", "--out", dir.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stderr("")
+        .stdout(predicate::str::is_match("^manifest sha256 [0-9a-f]{64}\n$").unwrap());
+}

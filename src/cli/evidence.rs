@@ -78,30 +78,35 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
             config: config_bytes.as_deref(),
         },
     );
+    let say = |text: String| {
+        if !v.quiet {
+            eprintln!("{text}");
+        }
+    };
     if let Some(dir) = &args.out {
         bundle.write_dir(dir)?;
-        eprintln!(
+        say(format!(
             "evidence bundle written to {} ({} files, {} bytes)",
             dir.display(),
             bundle.files.len(),
             bundle.total_bytes()
-        );
+        ));
     }
     if let Some(path) = &args.archive {
         let bytes = bundle.archive(evaluated.evaluation.evaluated_at);
         output::write_atomic(path, &bytes)?;
-        eprintln!(
+        say(format!(
             "evidence archive written to {} ({} bytes)",
             path.display(),
             bytes.len()
-        );
+        ));
     }
     let controls = &bundle.manifest.summary.frameworks;
     for fw in controls {
-        eprintln!(
+        say(format!(
             "  {:<16} {:>2} pass  {:>2} fail  {:>2} not evaluated",
             fw.id, fw.pass, fw.fail, fw.not_evaluated
-        );
+        ));
     }
     outln!("manifest sha256 {}", bundle.manifest_sha256());
     Ok(if evaluated.collection_failed { 3 } else { 0 })

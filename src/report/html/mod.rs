@@ -32,6 +32,7 @@ pub fn render(report: &Report) -> String {
     accounts(&mut out, report);
     keys(&mut out, report);
     findings(&mut out, report);
+    rules(&mut out, report);
     exceptions(&mut out, report);
     let _ = write!(
         out,
@@ -198,12 +199,6 @@ fn finding_row(out: &mut String, f: &Finding) {
         ),
         None => escape(&f.account_id),
     };
-    let remediation = f
-        .remediation
-        .as_ref()
-        .and_then(|r| r.summary.as_deref())
-        .map(|s| format!("<br><small class=\"fix\">fix: {}</small>", escape(s)))
-        .unwrap_or_default();
     let exception = f
         .exception
         .as_ref()
@@ -219,7 +214,7 @@ fn finding_row(out: &mut String, f: &Finding) {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        r#"<tr class="{status}" data-rule="{rule}" data-severity="{sev}" data-account="{acct}" data-status="{status}"><td><span class="badge sev-{sev}">{sev}</span></td><td><b>{rule}</b><br><small>{slug}</small></td><td>{account}</td><td><code>{resource}</code></td><td>{message}{remediation}</td><td>{status}{exception}</td></tr>"#,
+        r##"<tr class="{status}" data-rule="{rule}" data-severity="{sev}" data-account="{acct}" data-status="{status}"><td><span class="badge sev-{sev}">{sev}</span></td><td><a href="#rule-{rule}"><b>{rule}</b></a><br><small>{slug}</small></td><td>{account}</td><td><code>{resource}</code></td><td>{message}</td><td>{status}{exception}</td></tr>"##,
         rule = escape(&f.rule_id),
         sev = f.severity.as_str(),
         acct = escape(&f.account_id),
@@ -227,6 +222,37 @@ fn finding_row(out: &mut String, f: &Finding) {
         resource = escape(&f.resource.id),
         message = escape(&f.message),
     );
+}
+
+/// Each rule once, with what to do about its findings (rows link here rather than repeat it).
+fn rules(out: &mut String, report: &Report) {
+    let ev = report.evaluation;
+    out.push_str(
+        "<section id=\"rules\">\n<h2>Rules and remediation</h2>\n<table class=\"rules\"><thead><tr>\
+         <th>rule</th><th>severity</th><th class=\"num\">open</th><th>what to do</th></tr></thead><tbody>\n",
+    );
+    for rule in &ev.rules {
+        let open = ev
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed && f.rule_id == rule.id)
+            .count();
+        let _ = writeln!(
+            out,
+            r#"<tr id="rule-{id}"><td><b>{id}</b> {slug}<br><small>{title}</small></td><td><span class="badge sev-{sev}">{sev}</span></td><td class="num">{}</td><td>{}</td></tr>"#,
+            zero_dim(open),
+            escape(
+                rule.remediation
+                    .as_deref()
+                    .unwrap_or("See the finding's message.")
+            ),
+            id = escape(&rule.id),
+            slug = escape(&rule.slug),
+            title = escape(&rule.title),
+            sev = rule.severity.as_str(),
+        );
+    }
+    out.push_str("</tbody></table>\n</section>\n");
 }
 
 fn exceptions(out: &mut String, report: &Report) {
