@@ -30,6 +30,35 @@ pub enum Error {
     Plan(#[from] crate::remediate::PlanError),
     #[error(transparent)]
     Journal(#[from] crate::remediate::journal::JournalError),
+    /// SIGINT or SIGTERM arrived; `what` says what was (not) left behind.
+    #[error("interrupted by {signal}: {what}")]
+    Interrupted { signal: Signal, what: String },
+}
+
+/// The signals credwarden stops cleanly on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
+}
+
+impl Signal {
+    /// The shell's convention: 128 + the signal number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -48,6 +77,7 @@ impl Error {
         match self {
             #[cfg(feature = "aws")]
             Error::Collect(_) => 3,
+            Error::Interrupted { signal, .. } => signal.exit_code(),
             _ => 2,
         }
     }

@@ -31,4 +31,4 @@ pub mod report;
 pub mod snapshot;
 pub mod synthetic;
 
-pub use error::Error;
+pub use error::{Error, Signal};

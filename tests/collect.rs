@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::emulator::Emulator;
+use common::emulator::{send_signal, Emulator};
 use common::*;
 use serde_json::{json, Value};
 
@@ -471,4 +471,33 @@ fn live_evidence_export_records_a_failed_account() {
         .arg(&bundle)
         .assert()
         .code(0);
+}
+
+/// SIGINT or SIGTERM mid-collection: a clear message, the signal's exit code, and no file.
+#[test]
+fn signalled_collection_writes_nothing() {
+    for (signal, code, wait_ms) in [("INT", 130, 300), ("TERM", 143, 900)] {
+        let emu = Emulator::start();
+        emu.seed("single-account");
+        emu.control("POST", "faults", Some(json!({"delay_ms": 200})));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snapshot.json");
+        let child = emu.spawn(&["collect", "-o", out.to_str().unwrap()]);
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        send_signal(&child, signal);
+        let run = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "interrupted by SIG{signal}: collection stopped; nothing was written"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no file, not even a temporary one"
+        );
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::emulator::Emulator;
+use common::emulator::{send_signal, Emulator};
 use common::*;
 use serde_json::{json, Value};
 
@@ -397,15 +397,7 @@ fn killed_apply_resumes_and_acts_exactly_once() {
 }
 
 fn aws_env(emu: &Emulator) -> Vec<(String, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL".into(), emu.endpoint()),
-        ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
-    ]
+    emu.env()
 }
 
 #[test]
@@ -665,4 +657,83 @@ fn scp_guardrail_is_planned_printed_and_attached_only_when_asked() {
         "{}",
         String::from_utf8_lossy(&undo.stdout)
     );
+}
+
+/// SIGINT and SIGTERM at different points of an apply: the actions in flight finish and are
+/// journalled, no new one starts, the exit code is the signal's, and a re-run resumes so that
+/// every action is done exactly once.
+#[test]
+fn signalled_apply_stops_cleanly_and_resumes() {
+    for (signal, code, after_done) in [("INT", 130, 0), ("TERM", 143, 1), ("INT", 130, 2)] {
+        let s = Setup::new("single-account", &[]);
+        s.emu
+            .control("POST", "faults", Some(json!({"delay_ms": 150})));
+        let child = s.emu.spawn(&[
+            "remediate",
+            "apply",
+            s.plan.to_str().unwrap(),
+            "--yes",
+            "--concurrency",
+            "1",
+            "--config",
+            s.config().to_str().unwrap(),
+        ]);
+        // Wait until `after_done` actions are done and the next has started.
+        let started = Instant::now();
+        loop {
+            let events = journal_events(&s.journal());
+            let done = events.iter().filter(|e| e["event"] == "done").count();
+            let begun = events.iter().filter(|e| e["event"] == "started").count();
+            if done >= after_done && begun > after_done {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "apply never got there"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        send_signal(&child, signal);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!("interrupted by SIG{signal}"))
+                && stderr.contains("run the same apply again to resume"),
+            "{stderr}"
+        );
+        // Consistent: every action that started has its outcome recorded.
+        let events = journal_events(&s.journal());
+        for e in events.iter().filter(|e| e["event"] == "started") {
+            let id = e["action_id"].as_str().unwrap();
+            assert!(
+                events.iter().any(|o| o["action_id"] == id
+                    && ["done", "skipped", "failed"].contains(&o["event"].as_str().unwrap())),
+                "{id} started without an outcome: {events:#?}"
+            );
+        }
+        let done_before = events.iter().filter(|e| e["event"] == "done").count();
+        assert!(done_before < 4, "the signal landed mid-apply");
+
+        s.emu.control("DELETE", "faults", None);
+        let run = s.apply(&[]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stdout)
+        );
+        let events = journal_events(&s.journal());
+        for a in s.plan_json()["actions"].as_array().unwrap() {
+            assert_eq!(
+                done_count(&events, a["id"].as_str().unwrap()),
+                1,
+                "{}",
+                a["id"]
+            );
+        }
+        eprintln!(
+            "SIG{signal} after {after_done} done: {done_before} done before, the rest on resume"
+        );
+    }
 }

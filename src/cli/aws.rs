@@ -115,7 +115,28 @@ fn progress(v: Verbosity) -> (Option<ProgressFn>, Option<ProgressBar>) {
 pub fn collect(args: &AwsArgs, v: Verbosity) -> Result<Snapshot, Error> {
     let runtime = super::runtime()?;
     let (report, bar) = progress(v);
-    let result = runtime.block_on(collect::collect(&args.options(report)));
+    // A signal drops the collection where it stands: nothing has been written yet, and
+    // nothing will be (snapshots are only ever written whole, after collection).
+    let options = args.options(report);
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = collect::collect(&options) => Ok(result),
+            signal = super::signal() => Err(signal),
+        }
+    });
+    super::exit_on_signal(runtime);
+    let result = match result {
+        Ok(result) => result,
+        Err(signal) => {
+            if let Some(bar) = bar {
+                bar.abandon();
+            }
+            return Err(Error::Interrupted {
+                signal,
+                what: "collection stopped; nothing was written".into(),
+            });
+        }
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -32,6 +32,9 @@ pub struct ExportArgs {
     /// Write the bundle as this .tar.gz (replaced atomically if it exists).
     #[arg(long, value_name = "FILE")]
     archive: Option<PathBuf>,
+    /// Mask access key ids in every file of the bundle, the snapshot copy included.
+    #[arg(long)]
+    redact: bool,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +79,7 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
         &Sources {
             input: input_bytes.as_deref(),
             config: config_bytes.as_deref(),
+            redact: args.redact,
         },
     );
     let say = |text: String| {

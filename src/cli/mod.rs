@@ -117,6 +117,35 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
+/// The first SIGINT or SIGTERM to arrive.
+#[cfg(feature = "aws")]
+pub async fn signal() -> credwarden::Signal {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // No signal handling (should not happen on Unix): never resolve.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => credwarden::Signal::Interrupt,
+        _ = term.recv() => credwarden::Signal::Terminate,
+    }
+}
+
+/// Once a cooperative phase (collection, apply) is over, a signal ends the process at once.
+/// That is safe: every file credwarden writes appears whole (a temporary file renamed into
+/// place) or not at all.
+#[cfg(feature = "aws")]
+pub fn exit_on_signal(runtime: tokio::runtime::Runtime) {
+    std::thread::spawn(move || {
+        let signal = runtime.block_on(signal());
+        eprintln!("error: interrupted by {signal}; no partial output is left");
+        std::process::exit(signal.exit_code().into());
+    });
+}
+
 /// The async runtime the AWS SDK runs on.
 #[cfg(feature = "aws")]
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -163,11 +192,31 @@ pub struct EvalArgs {
     /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
+    /// Stop a rule that evaluates for longer than this many seconds (a looping policy).
+    #[arg(long, value_name = "SECONDS", default_value_t = credwarden::evaluate::DEFAULT_RULE_TIME_LIMIT.as_secs_f64(), value_parser = parse_seconds)]
+    pub rule_time_limit: f64,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() && n <= 86_400.0 => Ok(n),
+        _ => Err(format!(
+            "expected a number of seconds between 0 and 86400, found {s:?}"
+        )),
+    }
 }
 
 impl EvalArgs {
     pub fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
+    }
+
+    /// An evaluator of the bundled and `--policy` rules, with the time limit set.
+    pub fn evaluator(&self) -> Result<credwarden::evaluate::Evaluator, Error> {
+        let set = credwarden::evaluate::PolicySet::load(&self.policies)?;
+        let mut evaluator = credwarden::evaluate::Evaluator::new(set)?;
+        evaluator.set_rule_time_limit(std::time::Duration::from_secs_f64(self.rule_time_limit));
+        Ok(evaluator)
     }
 }
 

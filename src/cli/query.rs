@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use credwarden::evaluate::query::{table, QueryOutput};
-use credwarden::evaluate::{Context, Evaluator, PolicySet};
+use credwarden::evaluate::Context;
 use credwarden::Error;
 
 use super::scan::{load_input, Source};
@@ -51,7 +51,7 @@ pub fn run(args: QueryArgs) -> Result<u8, Error> {
         (None, None) => unreachable!("clap requires one input"),
     };
     let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
-    let mut evaluator = Evaluator::new(PolicySet::load(&args.eval.policies)?)?;
+    let mut evaluator = args.eval.evaluator()?;
     let output = evaluator.query(&input.snapshot, &Context { now, config }, &args.query)?;
     match (&output, args.format) {
         (QueryOutput::Undefined, _) => {

@@ -217,13 +217,40 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
     if plan.scp_guardrail.is_some() && scp_target.is_none() {
         eprintln!("note: the plan's SCP guardrail is not applied: give --apply-scp --attach-scp-to ROOT_OR_OU_ID (it also blocks key rotation)");
     }
-    let summary = runtime.block_on(apply::apply(
-        &plan,
-        journal,
-        &args.aws.options(None),
-        &config,
-        scp_target,
-    ))?;
+    // The first SIGINT/SIGTERM lets the actions in flight finish and be journalled, and starts
+    // no more; a second one stops at once (the journal's `started` lines make a re-run resume).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let options = args.aws.options(None);
+    let run = runtime.block_on(async {
+        let apply = apply::apply(&plan, journal, &options, &config, scp_target, stop.clone());
+        tokio::pin!(apply);
+        let signal = tokio::select! {
+            summary = &mut apply => return (Some(summary), None),
+            signal = super::signal() => signal,
+        };
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!(
+            "{signal}: finishing the actions in flight, starting no more (again to stop now)"
+        );
+        tokio::select! {
+            summary = &mut apply => (Some(summary), Some(signal)),
+            again = super::signal() => (None, Some(again)),
+        }
+    });
+    super::exit_on_signal(runtime);
+    let (summary, interrupted) = run;
+    let summary = match (summary, interrupted) {
+        (Some(summary), _) => summary?,
+        (None, signal) => {
+            return Err(Error::Interrupted {
+                signal: signal.expect("only a signal stops the apply early"),
+                what: format!(
+                    "stopped with actions in flight; the journal {} is consistent: run the same apply again to resume",
+                    journal_path.display()
+                ),
+            })
+        }
+    };
     for o in &summary.outcomes {
         let label = match o.event {
             Event::Done => "done",
@@ -247,6 +274,16 @@ fn apply(args: ApplyArgs, v: Verbosity) -> Result<u8, Error> {
         },
         journal_path.display()
     );
+    if let Some(signal) = interrupted {
+        return Err(Error::Interrupted {
+            signal,
+            what: format!(
+                "{} action(s) not started; the journal {} is consistent: run the same apply again to resume",
+                summary.not_started,
+                journal_path.display()
+            ),
+        });
+    }
     Ok(if failed > 0 {
         3
     } else if skipped > 0 {

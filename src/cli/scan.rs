@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use credwarden::config::Config;
-use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet, Severity};
+use credwarden::evaluate::{Context, Evaluation, Severity};
 use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{self, Format, Report};
 use credwarden::snapshot::credential_report::load_credential_report;
@@ -73,6 +73,9 @@ pub struct ScanArgs {
     /// The SARIF analysis category (GitHub keeps one set of alerts per category).
     #[arg(long, value_name = "NAME")]
     sarif_category: Option<String>,
+    /// Mask access key ids in the report (AKIA************MPLE), in every format.
+    #[arg(long)]
+    redact: bool,
     /// Colour in the text report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -138,6 +141,11 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
             }
             sarif.text
         }
+    };
+    let rendered = if args.redact {
+        report::redact::redact(&rendered)
+    } else {
+        rendered
     };
     match &args.output {
         Some(path) => output::write_atomic(path, rendered.as_bytes())?,
@@ -224,7 +232,7 @@ pub(super) fn evaluate(
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
-    let mut evaluator = Evaluator::new(PolicySet::load(&args.policies)?)?;
+    let mut evaluator = args.evaluator()?;
     let evaluation = evaluator.evaluate(
         &input.snapshot,
         &Context {

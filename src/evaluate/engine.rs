@@ -42,22 +42,42 @@ pub struct Evaluation {
     pub rule_timings: Vec<(String, std::time::Duration)>,
 }
 
+/// How long one rule may evaluate before it is stopped, unless the caller sets another limit:
+/// a policy that loops or explodes ends with an error naming it instead of hanging the run.
+pub const DEFAULT_RULE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Compiled policies, ready to evaluate snapshots.
 pub struct Evaluator {
     engine: regorus::Engine,
     policies: PolicySet,
+    rule_time_limit: std::time::Duration,
 }
 
 impl Evaluator {
     /// Parse every policy file. Syntax errors name the file, line and column.
     pub fn new(policies: PolicySet) -> Result<Evaluator, PolicyError> {
         let mut engine = regorus::Engine::new();
+        engine.set_execution_timer_config(timer(DEFAULT_RULE_TIME_LIMIT));
         for file in &policies.files {
             engine
                 .add_policy(file.path.clone(), file.source.clone())
                 .map_err(|e| PolicyError::from_rego(&e, &file.path))?;
         }
-        Ok(Evaluator { engine, policies })
+        Ok(Evaluator {
+            engine,
+            policies,
+            rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
+        })
+    }
+
+    /// Stop any single rule (or query) that evaluates for longer than `limit`.
+    pub fn set_rule_time_limit(&mut self, limit: std::time::Duration) {
+        self.rule_time_limit = limit;
+        self.engine.set_execution_timer_config(timer(limit));
+    }
+
+    pub fn rule_time_limit(&self) -> std::time::Duration {
+        self.rule_time_limit
     }
 
     pub fn policies(&self) -> &PolicySet {
@@ -148,10 +168,18 @@ impl Evaluator {
 
     fn run_rule(&mut self, rule: &RuleMetadata) -> Result<Vec<RawFinding>, PolicyError> {
         let query = format!("{}.deny", rule.package);
-        let value = self
-            .engine
-            .eval_rule(query)
-            .map_err(|e| PolicyError::from_rego(&e, &rule.file))?;
+        let limit = self.rule_time_limit;
+        let value = self.engine.eval_rule(query).map_err(|e| {
+            if is_time_limit(&e) {
+                PolicyError::TimeLimit {
+                    file: rule.file.clone(),
+                    rule: rule.id.clone(),
+                    seconds: limit.as_secs_f64(),
+                }
+            } else {
+                PolicyError::from_rego(&e, &rule.file)
+            }
+        })?;
         if value == regorus::Value::Undefined {
             return Ok(Vec::new());
         }
@@ -265,6 +293,19 @@ fn apply_exceptions(
             matched,
         })
         .collect()
+}
+
+fn timer(limit: std::time::Duration) -> regorus::utils::limits::ExecutionTimerConfig {
+    regorus::utils::limits::ExecutionTimerConfig {
+        limit,
+        check_interval: std::num::NonZeroU32::new(64).expect("not zero"),
+    }
+}
+
+/// Whether regorus stopped an evaluation at its time limit.
+pub(crate) fn is_time_limit(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}").to_ascii_lowercase();
+    text.contains("time limit") || text.contains("timelimitexceeded")
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {

@@ -13,7 +13,9 @@ pub mod query;
 mod severity;
 pub mod testing;
 
-pub use engine::{evaluate, Context, Evaluation, Evaluator, ExceptionStatus};
+pub use engine::{
+    evaluate, Context, Evaluation, Evaluator, ExceptionStatus, DEFAULT_RULE_TIME_LIMIT,
+};
 pub use finding::{AppliedException, Finding, Remediation, Resource};
 pub use metadata::RuleMetadata;
 pub use policies::{PolicyFile, PolicySet};
@@ -41,6 +43,12 @@ pub enum PolicyError {
         file: String,
         rule: String,
         message: String,
+    },
+    #[error("{file}: rule {rule} was stopped after {seconds} s (the evaluation time limit): does it loop over a very large product? Raise the limit with --rule-time-limit SECONDS if the input is simply that large")]
+    TimeLimit {
+        file: String,
+        rule: String,
+        seconds: f64,
     },
     #[error("evaluation failed: {0}")]
     Eval(String),

@@ -28,13 +28,22 @@ impl Evaluator {
         ctx: &Context,
         query: &str,
     ) -> Result<QueryOutput, PolicyError> {
+        let limit = self.rule_time_limit();
         self.set_data(ctx)?;
         let input = serde_json::to_value(snapshot).map_err(|e| PolicyError::Eval(e.to_string()))?;
         let engine = self.engine_mut();
         engine.set_input(regorus::Value::from(input));
-        let results = engine
-            .eval_query(query.to_string(), false)
-            .map_err(|e| query_error(PolicyError::from_rego(&e, "<query>")))?;
+        let results = engine.eval_query(query.to_string(), false).map_err(|e| {
+            if super::engine::is_time_limit(&e) {
+                PolicyError::TimeLimit {
+                    file: "query".into(),
+                    rule: "query".into(),
+                    seconds: limit.as_secs_f64(),
+                }
+            } else {
+                query_error(PolicyError::from_rego(&e, "<query>"))
+            }
+        })?;
         let results =
             serde_json::to_value(&results).map_err(|e| PolicyError::Eval(e.to_string()))?;
         Ok(shape(&results))

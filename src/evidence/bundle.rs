@@ -36,6 +36,8 @@ pub struct FileEntry {
 pub struct Manifest {
     pub format: &'static str,
     pub tool: Tool,
+    /// Access key ids are masked in every file (`--redact`).
+    pub redacted: bool,
     /// The evaluation time (the bundle records no other clock).
     pub evaluated_at: String,
     pub collected_at: String,
@@ -113,6 +115,8 @@ pub struct Sources<'a> {
     pub input: Option<&'a [u8]>,
     /// The config file's bytes.
     pub config: Option<&'a [u8]>,
+    /// Mask access key ids in every file (the snapshot copy is then no longer byte for byte).
+    pub redact: bool,
 }
 
 /// Build every file of the bundle and its manifest.
@@ -159,6 +163,11 @@ pub fn build(report: &Report, sources: &Sources) -> Bundle {
     let results = controls::evaluate(ev, snap);
     files.push(("controls.csv".into(), controls::csv(&results).into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    if sources.redact {
+        for (_, bytes) in &mut files {
+            *bytes = report::redact::redact(&String::from_utf8_lossy(bytes)).into_bytes();
+        }
+    }
 
     let manifest = Manifest {
         format: FORMAT,
@@ -166,6 +175,7 @@ pub fn build(report: &Report, sources: &Sources) -> Bundle {
             name: "credwarden",
             version: env!("CARGO_PKG_VERSION"),
         },
+        redacted: sources.redact,
         evaluated_at: rfc3339(ev.evaluated_at),
         collected_at: rfc3339(snap.collected_at),
         input: InputFacts {

@@ -31,6 +31,8 @@ pub struct ApplySummary {
     pub outcomes: Vec<Outcome>,
     /// Actions the journal already had as done or skipped (a resumed run).
     pub already: usize,
+    /// Actions not started because the run was asked to stop (a re-run does them).
+    pub not_started: usize,
 }
 
 impl ApplySummary {
@@ -55,6 +57,7 @@ pub async fn apply(
     opts: &CollectOptions,
     config: &Config,
     scp_target: Option<&str>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<ApplySummary, ApplyError> {
     let last: std::collections::BTreeMap<String, Event> = journal
         .last_events()
@@ -125,17 +128,22 @@ pub async fn apply(
         };
         // Started by an interrupted run: whatever it finds done now, that run did.
         let resumed = matches!(last.get(&action.id), Some(Event::Started));
-        let (journal, semaphore, config, plan_digest) = (
+        let (journal, semaphore, config, plan_digest, stop) = (
             journal.clone(),
             semaphore.clone(),
             config.clone(),
             plan.digest.clone(),
+            stop.clone(),
         );
         tasks.spawn(async move {
             let _permit = semaphore
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
+            // Asked to stop: start nothing new (what runs finishes and is journalled).
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(None);
+            }
             let digest_plan = PlanRef {
                 digest: &plan_digest,
             };
@@ -153,21 +161,25 @@ pub async fn apply(
                 changed,
                 &detail,
             ))?;
-            Ok::<_, JournalError>((
+            Ok::<_, JournalError>(Some((
                 index,
                 Outcome {
                     action_id: action.id.clone(),
                     event,
                     detail,
                 },
-            ))
+            )))
         });
     }
     let mut ran = Vec::new();
+    let mut not_started = 0;
     while let Some(joined) = tasks.join_next().await {
         let result =
             joined.map_err(|e| CollectError::Other(format!("an apply task failed: {e}")))?;
-        ran.push(result?);
+        match result? {
+            Some(done) => ran.push(done),
+            None => not_started += 1,
+        }
     }
     ran.sort_by_key(|(i, _)| *i);
     outcomes.extend(ran.into_iter().map(|(_, o)| o));
@@ -180,7 +192,8 @@ pub async fn apply(
     outcomes.sort_by_key(|o| order.get(o.action_id.as_str()).copied());
 
     // The SCP guardrail: only with an explicit target, in the management account.
-    if let (Some(scp), Some(target)) = (&plan.scp_guardrail, scp_target) {
+    let stopping = stop.load(std::sync::atomic::Ordering::SeqCst);
+    if let (Some(scp), Some(target), false) = (&plan.scp_guardrail, scp_target, stopping) {
         if last.get(SCP_ACTION_ID) != Some(&Event::Done) {
             let orgs = clients::organizations(&base, &calls);
             let mut started = Record::new(Event::Started, &plan.digest);
@@ -224,7 +237,11 @@ pub async fn apply(
             outcomes.push(outcome);
         }
     }
-    Ok(ApplySummary { outcomes, already })
+    Ok(ApplySummary {
+        outcomes,
+        already,
+        not_started,
+    })
 }
 
 /// Create the guardrail SCP (or find it by name) and attach it to `target`.
@@ -629,5 +646,6 @@ pub async fn undo(journal: Journal, opts: &CollectOptions) -> Result<ApplySummar
     Ok(ApplySummary {
         outcomes,
         already: 0,
+        not_started: 0,
     })
 }

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod redact;
 pub mod sarif;
 pub mod text;
 

@@ -23,6 +23,8 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: the credential report is {message}")]
+    TooLarge { path: String, message: String },
     #[error("{path}:{line}: {message}")]
     Row {
         path: String,
@@ -65,6 +67,8 @@ const REQUIRED: [&str; 18] = [
 ];
 
 const ROOT_USER: &str = "<root_account>";
+/// Rows accepted: twice IAM's hard quota of 5,000 users per account, plus the root row.
+const MAX_ROWS: usize = 10_001;
 const TIMESTAMP: &str = "an ISO 8601 timestamp, N/A, no_information or not_supported";
 const BOOLEAN: &str = "true, false, N/A or not_supported";
 
@@ -76,9 +80,15 @@ pub fn load_credential_report(
     collected_at: Timestamp,
 ) -> Result<LoadedSnapshot, ReportError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
-        path: origin.clone(),
-        source,
+    let bytes = super::read_input(path).map_err(|e| match e {
+        super::ReadError::Io(source) => ReportError::Io {
+            path: origin.clone(),
+            source,
+        },
+        super::ReadError::TooLarge { limit } => ReportError::TooLarge {
+            path: origin.clone(),
+            message: super::too_large(limit),
+        },
     })?;
     let (snapshot, lines) = parse_credential_report(&bytes, &origin, generated_at, collected_at)?;
     Ok(LoadedSnapshot {
@@ -109,8 +119,18 @@ pub fn parse_credential_report(
     let mut root = None;
     let mut users = Vec::new();
     let mut lines = HashMap::new();
-    for record in reader.records() {
+    for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(e, origin))?;
+        if n >= MAX_ROWS {
+            return Err(ReportError::Row {
+                path: origin.to_string(),
+                line: record.position().map_or(0, |p| p.line()),
+                message: format!(
+                    "more than {MAX_ROWS} rows: a credential report covers one account, and IAM \
+                     allows at most 5,000 users per account; is this file really a credential report?"
+                ),
+            });
+        }
         let row = Row {
             record: &record,
             columns: &columns,

@@ -37,15 +37,33 @@ pub enum SnapshotError {
          schema {SCHEMA_MAJOR}.x; collect the snapshot again with this version, or upgrade credwarden"
     )]
     UnsupportedVersion { path: String, found: String },
+    #[error("{path}: the snapshot is {message}")]
+    TooLarge { path: String, message: String },
 }
 
 /// Read and validate a snapshot file.
 pub fn load_snapshot(path: &Path) -> Result<LoadedSnapshot, SnapshotError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
-        path: path.display().to_string(),
-        source,
+    let name = path.display().to_string();
+    let bytes = super::read_input(path).map_err(|e| match e {
+        super::ReadError::Io(source) => SnapshotError::Io {
+            path: name.clone(),
+            source,
+        },
+        super::ReadError::TooLarge { limit } => SnapshotError::TooLarge {
+            path: name.clone(),
+            message: super::too_large(limit),
+        },
     })?;
-    let snapshot = parse_snapshot(&text, &path.display().to_string())?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = position(e.as_bytes(), e.utf8_error().valid_up_to());
+        SnapshotError::Syntax {
+            path: name.clone(),
+            line,
+            column,
+            message: "not UTF-8 text; a snapshot is JSON in UTF-8".into(),
+        }
+    })?;
+    let snapshot = parse_snapshot(&text, &name)?;
     Ok(LoadedSnapshot {
         lines: index_lines(&text),
         snapshot,
@@ -158,6 +176,19 @@ fn string_value_after<'a>(line: &'a str, field: &str) -> Option<&'a str> {
         .trim_start()
         .strip_prefix('"')?;
     rest.find('"').map(|end| &rest[..end])
+}
+
+/// The 1-based line and column of byte `offset`.
+fn position(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 #[cfg(test)]

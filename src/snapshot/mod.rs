@@ -14,6 +14,57 @@ use std::path::PathBuf;
 
 pub use model::*;
 
+/// The largest input file read by default: 256 MiB (a snapshot of about 300,000 users). A
+/// snapshot is held in memory whole, and evaluation needs many times its size (3.1 GB for the
+/// 81 MB of 100,000 users), so a bigger file is refused up front with a clear error rather than
+/// exhausting memory. `CREDWARDEN_MAX_INPUT_BYTES` sets another limit.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// The input size limit in force.
+pub fn max_input_bytes() -> u64 {
+    std::env::var("CREDWARDEN_MAX_INPUT_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// Why an input file could not be read whole.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    Io(std::io::Error),
+    TooLarge { limit: u64 },
+}
+
+/// Read a file, refusing one larger than [`max_input_bytes`] without reading it (and stopping
+/// at the limit for a file or pipe that does not know its size).
+pub(crate) fn read_input(path: &std::path::Path) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let limit = max_input_bytes();
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let size = file.metadata().map_err(ReadError::Io)?.len();
+    if size > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// The message for an input over the limit.
+pub(crate) fn too_large(limit: u64) -> String {
+    format!(
+        "larger than the input limit of {limit} bytes; credwarden holds an input in memory whole \
+         and evaluation needs several times its size. Split the collection (one account per \
+         snapshot), or set CREDWARDEN_MAX_INPUT_BYTES to a higher limit if the machine has the memory"
+    )
+}
+
 /// What kind of file the snapshot was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {

@@ -108,6 +108,35 @@ impl Emulator {
         cmd
     }
 
+    /// The environment that points credwarden at the emulator with dummy credentials.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint()),
+            ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            ),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+        ]
+    }
+
+    /// Start credwarden against the emulator without waiting for it (to signal it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("credwarden"))
+            .args(args)
+            .envs(self.env())
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("credwarden starts")
+    }
+
     pub fn collect(&self, out: &Path, extra: &[&str]) -> std::process::Output {
         self.credwarden()
             .args(["collect", "-o", out.to_str().unwrap(), "-q"])
@@ -161,4 +190,13 @@ impl Emulator {
             })
             .collect()
     }
+}
+
+/// Send `signal` (`INT`, `TERM`) to a process.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} failed");
 }

@@ -300,6 +300,12 @@ def start(emu, seed_value):
     emu.control("clock", {"now": NOW_TEXT, "frozen": True})
 
 
+# Every secret the seeding created or used (secret access keys, the login password, the
+# harness's own credentials): the test suite checks that credwarden never prints or stores one.
+SEEDED_PASSWORD = "Credwarden-Test-Passw0rd!"
+SEEDED_SECRETS = [SECRET_ACCESS_KEY, SEEDED_PASSWORD]
+
+
 def seed_iam_users(emu, account_id, specs):
     """Create users through boto3 (as an operator would), then backdate them with the control API."""
     iam = emu.client("iam", account_id)
@@ -311,7 +317,7 @@ def seed_iam_users(emu, account_id, specs):
         iam.create_user(**kwargs)
         item = {"user_name": spec["name"], "created_at": ts(ago(spec["created"]))}
         if spec["password"] is not None:
-            iam.create_login_profile(UserName=spec["name"], Password="Credwarden-Test-Passw0rd!")
+            iam.create_login_profile(UserName=spec["name"], Password=SEEDED_PASSWORD)
             pw_created, pw_used = spec["password"]
             item["password_created_at"] = ts(ago(pw_created))
             item["password_last_changed"] = ts(ago(pw_created))
@@ -324,6 +330,7 @@ def seed_iam_users(emu, account_id, specs):
         backdates.append(item)
         for k in spec["keys"]:
             created = iam.create_access_key(UserName=spec["name"])["AccessKey"]
+            SEEDED_SECRETS.append(created["SecretAccessKey"])
             if k["status"] != "Active":
                 iam.update_access_key(UserName=spec["name"], AccessKeyId=created["AccessKeyId"], Status=k["status"])
             backdates.append({
@@ -877,7 +884,10 @@ SCENARIOS = {
 def seed(endpoint, name, **kwargs):
     if name not in SCENARIOS:
         raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
-    return SCENARIOS[name](Emulator(endpoint), **kwargs)
+    del SEEDED_SECRETS[2:]
+    truth = SCENARIOS[name](Emulator(endpoint), **kwargs)
+    truth["secrets"] = list(SEEDED_SECRETS)
+    return truth
 
 
 def main(argv=None):
