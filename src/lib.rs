@@ -25,6 +25,8 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod evidence;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod output;
 pub mod remediate;
 pub mod report;

@@ -227,3 +227,12 @@ fn invalid_utf8_in_a_snapshot_names_its_position() {
             "latin1.json:3:17: invalid JSON: not UTF-8",
         ));
 }
+
+#[test]
+fn a_yaml_alias_bomb_in_the_config_is_a_clear_error() {
+    scan_demo(&["--config", "fixtures/fuzz/config/alias-bomb.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("alias-bomb.yaml: field `params."))
+        .stderr(predicate::str::contains("repetition limit exceeded"));
+}

@@ -693,10 +693,21 @@ fn signalled_apply_stops_cleanly_and_resumes() {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+        // …plus a random moment within the action in flight (printed, to replay a failure).
+        let jitter = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+            % 250;
+        std::thread::sleep(Duration::from_millis(jitter.into()));
         send_signal(&child, signal);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "SIG{signal} (+{jitter} ms): {stderr}"
+        );
         assert!(
             stderr.contains(&format!("interrupted by SIG{signal}"))
                 && stderr.contains("run the same apply again to resume"),
@@ -733,7 +744,7 @@ fn signalled_apply_stops_cleanly_and_resumes() {
             );
         }
         eprintln!(
-            "SIG{signal} after {after_done} done: {done_before} done before, the rest on resume"
+            "SIG{signal} after {after_done} done +{jitter} ms: {done_before} done before, the rest on resume"
         );
     }
 }

@@ -192,6 +192,16 @@ pub fn read(path: &Path) -> Result<Vec<Record>, JournalError> {
         .lines()
         .collect::<Result<_, _>>()
         .map_err(|e| io(path, e))?;
+    parse_lines(&lines, path)
+}
+
+/// Parse journal text (the records of [`read`]); `origin` names it in errors.
+pub fn parse(text: &str, origin: &Path) -> Result<Vec<Record>, JournalError> {
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    parse_lines(&lines, origin)
+}
+
+fn parse_lines(lines: &[String], path: &Path) -> Result<Vec<Record>, JournalError> {
     let mut records = Vec::new();
     for (n, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {

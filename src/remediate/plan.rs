@@ -390,7 +390,18 @@ pub fn load_plan(
         path: origin.clone(),
         source,
     })?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| PlanError::Invalid {
+    parse_plan(&text, &origin, now, max_age_hours)
+}
+
+/// Parse plan text and check its kind, digest and age; `origin` names it in errors.
+pub fn parse_plan(
+    text: &str,
+    origin: &str,
+    now: DateTime<Utc>,
+    max_age_hours: u64,
+) -> Result<Plan, PlanError> {
+    let origin = origin.to_string();
+    let plan: Plan = serde_json::from_str(text).map_err(|e| PlanError::Invalid {
         path: origin.clone(),
         line: e.line(),
         column: e.column(),
