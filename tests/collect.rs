@@ -203,8 +203,8 @@ fn organization_collects_every_active_account() {
     assert_same_findings(&scan_findings(&out, &truth, dir.path()), &expected(&truth));
 }
 
-#[test]
-fn a_refused_member_account_is_recorded_not_dropped() {
+/// The seeded organization, with one member account (returned) refusing every IAM call.
+fn organization_refusing_a_member() -> (Emulator, Value, String) {
     let emu = Emulator::start();
     let truth = emu.seed("organization");
     let victim = truth["member_accounts"]["sandbox"]
@@ -216,6 +216,12 @@ fn a_refused_member_account_is_recorded_not_dropped() {
         "faults",
         Some(json!({"error_ratio": 1.0, "accounts": [victim], "operations": ["iam:ListAccountAliases"], "seed": 1})),
     );
+    (emu, truth, victim)
+}
+
+#[test]
+fn a_refused_member_account_is_recorded_not_dropped() {
+    let (emu, truth, victim) = organization_refusing_a_member();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snapshot.json");
     let run = emu.collect(&out, &["--org", "--max-attempts", "2"]);
@@ -427,17 +433,7 @@ fn verbose_collection_logs_each_step() {
 /// the failed account is named in the manifest and fails CA-7, and the run exits 3.
 #[test]
 fn live_evidence_export_records_a_failed_account() {
-    let emu = Emulator::start();
-    let truth = emu.seed("organization");
-    let victim = truth["member_accounts"]["sandbox"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    emu.control(
-        "POST",
-        "faults",
-        Some(json!({"error_ratio": 1.0, "accounts": [victim], "operations": ["iam:ListAccountAliases"], "seed": 1})),
-    );
+    let (emu, truth, victim) = organization_refusing_a_member();
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("evidence");
     let run = emu
