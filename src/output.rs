@@ -16,6 +16,15 @@ pub struct OutputError {
 /// Write `bytes` to `path` atomically and durably. An existing file is replaced; a symlink at
 /// `path` is replaced by the file, never followed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] for content produced by `write` into a buffered writer, so that a large
+/// report is never held in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let err = |source| OutputError {
         path: path.display().to_string(),
         source,
@@ -29,7 +38,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        write(&mut buffered).map_err(err)?;
+        buffered.flush().map_err(err)?;
+    }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     // Make the rename itself durable.

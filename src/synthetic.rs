@@ -1,7 +1,7 @@
 //! Synthetic snapshots for benchmarks and property tests: seeded and deterministic.
 //!
-//! The mix is meant to look like a real estate of accounts: mostly workload users with one or two
-//! keys of every age, console users with and without MFA, never-used and inactive keys, a few
+//! The mix is meant to look like a real estate of accounts: mostly workload users with two keys
+//! of every age (about 1.95 keys a user), console users with and without MFA, never-used and inactive keys, a few
 //! break-glass users, and an Organization whose SCPs cover some accounts and not others.
 
 use std::collections::BTreeMap;
@@ -149,13 +149,25 @@ fn user(rng: &mut Rng, account: &str, index: usize, now: Timestamp) -> User {
             .then(|| days_ago(now, rng.below(age_days.min(400)), rng)),
         last_changed: password_enabled.then_some(created_at),
     };
-    let key_count = if human {
-        u64::from(rng.chance(30))
+    // About two keys a user, as in estates where keys are rotated by creating the second one:
+    // almost every workload user has both slots filled, most people have one or two.
+    let key_count = if !human {
+        2
+    } else if rng.chance(2) {
+        0
     } else {
-        1 + u64::from(rng.chance(25))
+        1 + u64::from(rng.chance(92))
     };
+    // A retired workload: its keys deactivated, the user left behind.
+    let retired = !human && !break_glass && rng.chance(3);
     let access_keys = (0..key_count)
-        .map(|slot| key(rng, account, index, slot as u8 + 1, created_at, now))
+        .map(|slot| {
+            let mut key = key(rng, account, index, slot as u8 + 1, created_at, now);
+            if retired {
+                key.status = KeyStatus::Inactive;
+            }
+            key
+        })
         .collect();
     User {
         user_id: Some(format!(

@@ -1,6 +1,7 @@
 //! Property tests: whatever snapshot the generators make, evaluation succeeds, gives the same
-//! findings every time, and gives the same findings after the snapshot is written out and read
-//! back. Two generators: the seeded synthetic organisation (realistic mixes, Organizations and
+//! findings every time, gives the same findings after the snapshot is written out and read
+//! back, and the fast path gives byte for byte the findings of the plain Rego path (under the
+//! default config and under one with other thresholds and break-glass users named). Two generators: the seeded synthetic organisation (realistic mixes, Organizations and
 //! SCPs) and a structural one with edge values (future and ancient timestamps, keys older than
 //! their users, odd names and paths, failed accounts, missing report and root data).
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 
 use credwarden::config::Config;
-use credwarden::evaluate::{Context, Evaluator, Finding, PolicySet};
+use credwarden::evaluate::{Context, Evaluator, Finding, PolicySet, Strategy as Path};
 use credwarden::snapshot::load::parse_snapshot;
 use credwarden::snapshot::*;
 
@@ -17,18 +18,48 @@ fn now() -> DateTime<Utc> {
 }
 
 fn findings(snapshot: &Snapshot) -> Vec<Finding> {
+    findings_with(snapshot, Path::Fast, Config::default())
+}
+
+fn findings_with(snapshot: &Snapshot, path: Path, config: Config) -> Vec<Finding> {
     let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
-    let ctx = Context {
-        now: now(),
-        config: Config::default(),
-    };
+    evaluator.set_strategy(path);
+    let ctx = Context { now: now(), config };
     evaluator
         .evaluate(snapshot, &ctx)
         .unwrap_or_else(|e| panic!("evaluation failed: {e}"))
         .findings
 }
 
+/// A config that moves every threshold the native rules read and names break-glass users by
+/// name and by ARN, in another case than the snapshot's.
+fn other_config() -> Config {
+    Config::parse(
+        "thresholds:\n  unused_days: 30\n  rotation_days: 365\n  inactive_user_days: 10\n  inactive_key_grace_days: 0\n  break_glass_use_days: 400\nbreak_glass:\n  users: [USER-1, 'arn:aws:iam::111111111111:user/Odd Name', SVC-3]\n  tag_key: team\n  tag_value: TEAM-7\n",
+        "other.yaml",
+    )
+    .unwrap()
+}
+
+/// The fast path and the plain Rego path agree, byte for byte, under both configs.
+fn check_paths(snapshot: &Snapshot) -> Result<(), TestCaseError> {
+    for config in [Config::default(), other_config()] {
+        let plain = findings_with(snapshot, Path::Rego, config.clone());
+        let fast = findings_with(snapshot, Path::Fast, config);
+        prop_assert_eq!(plain.len(), fast.len(), "as many findings on both paths");
+        for (p, f) in plain.iter().zip(&fast) {
+            prop_assert_eq!(
+                serde_json::to_string(p).unwrap(),
+                serde_json::to_string(f).unwrap(),
+                "the same finding on both paths"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check(snapshot: &Snapshot) -> Result<(), TestCaseError> {
+    check_paths(snapshot)?;
     let first = findings(snapshot);
     prop_assert_eq!(
         &first,
@@ -187,6 +218,31 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
         s.accounts = vec![a, b];
         s
     })
+}
+
+/// The fast path against the plain one on realistic organisations of several seeds, each with
+/// every native rule firing (under one config or the other).
+#[test]
+fn fast_and_plain_paths_agree_on_synthetic_organisations() {
+    for seed in 1..=6 {
+        let s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+            seed,
+            accounts: 4,
+            users: 400,
+        });
+        let mut fast = findings(&s);
+        fast.extend(findings_with(&s, Path::Fast, other_config()));
+        for rule in [
+            "CW101", "CW102", "CW103", "CW104", "CW105", "CW301", "CW302", "CW303", "CW304",
+            "CW305",
+        ] {
+            assert!(
+                fast.iter().any(|f| f.rule_id == rule),
+                "seed {seed}: {rule} fires"
+            );
+        }
+        check_paths(&s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
 }
 
 proptest! {

@@ -125,6 +125,26 @@ fn output_is_deterministic() {
     assert_eq!(a, b);
 }
 
+/// `--engine rego` (every rule in the interpreter) and the default fast path give the same
+/// report, byte for byte, with a config that moves thresholds and names break-glass users.
+#[test]
+fn both_engines_give_the_same_report() {
+    for format in ["json", "sarif", "text"] {
+        for extra in [&[][..], &["--config", "fixtures/config/example.yaml"][..]] {
+            let run = |engine: &str| {
+                scan_demo(&["--format", format, "--engine", engine])
+                    .args(extra)
+                    .output()
+                    .unwrap()
+                    .stdout
+            };
+            let fast = run("fast");
+            assert!(!fast.is_empty());
+            assert_eq!(fast, run("rego"), "{format} {extra:?}");
+        }
+    }
+}
+
 #[test]
 fn evaluation_time_changes_results() {
     // A year earlier, hackathon-2024's key (created 2024-03-08) was younger.

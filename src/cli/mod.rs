@@ -195,6 +195,16 @@ pub struct EvalArgs {
     /// Stop a rule that evaluates for longer than this many seconds (a looping policy).
     #[arg(long, value_name = "SECONDS", default_value_t = credwarden::evaluate::DEFAULT_RULE_TIME_LIMIT.as_secs_f64(), value_parser = parse_seconds)]
     pub rule_time_limit: f64,
+    /// How the bundled rules run. `fast`: the per-user rules as native code on every core
+    /// (identical findings, tested); `rego`: every rule in the Rego interpreter, the reference.
+    #[arg(long, value_enum, default_value_t = Engine::Fast)]
+    pub engine: Engine,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Fast,
+    Rego,
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
@@ -216,6 +226,10 @@ impl EvalArgs {
         let set = credwarden::evaluate::PolicySet::load(&self.policies)?;
         let mut evaluator = credwarden::evaluate::Evaluator::new(set)?;
         evaluator.set_rule_time_limit(std::time::Duration::from_secs_f64(self.rule_time_limit));
+        evaluator.set_strategy(match self.engine {
+            Engine::Fast => credwarden::evaluate::Strategy::Fast,
+            Engine::Rego => credwarden::evaluate::Strategy::Rego,
+        });
         Ok(evaluator)
     }
 }

@@ -105,6 +105,17 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let source = args.input.source(v)?;
     let evaluated = evaluate(source, &args.eval, now)?;
     let report = evaluated.report(&args.eval);
+    if args.format == Format::Json && !args.redact {
+        // Streamed: the largest format is never held in memory whole.
+        match &args.output {
+            Some(path) => output::write_atomic_with(path, |w| report::json::write(&report, w))?,
+            None => {
+                let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                let _ = report::json::write(&report, &mut stdout).and_then(|()| stdout.flush());
+            }
+        }
+        return Ok(exit_code(&evaluated, args.fail_on.0));
+    }
     let rendered = match args.format {
         Format::Text => {
             let color = match args.color {
@@ -157,20 +168,26 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
                 .and_then(|()| stdout.flush());
         }
     }
-    let failing = args.fail_on.0.is_some_and(|threshold| {
+    Ok(exit_code(&evaluated, args.fail_on.0))
+}
+
+/// 3 when an account could not be collected, else 1 when an open finding is at or above the
+/// `--fail-on` severity, else 0.
+fn exit_code(evaluated: &Evaluated, fail_on: Option<credwarden::evaluate::Severity>) -> u8 {
+    let failing = fail_on.is_some_and(|threshold| {
         evaluated
             .evaluation
             .findings
             .iter()
             .any(|f| !f.suppressed && f.severity >= threshold)
     });
-    Ok(if evaluated.collection_failed {
+    if evaluated.collection_failed {
         3
     } else if failing {
         1
     } else {
         0
-    })
+    }
 }
 
 /// Where the snapshot comes from.
@@ -213,12 +230,12 @@ pub(super) fn load_input(
         Source::CredentialReport(path, generated) => {
             load_credential_report(path, generated, generated.unwrap_or(now))?
         }
-        Source::Live(snapshot) => LoadedSnapshot {
-            snapshot: *snapshot,
-            path: PathBuf::from("aws"),
-            kind: InputKind::Snapshot,
-            lines: Default::default(),
-        },
+        Source::Live(snapshot) => LoadedSnapshot::with_lines(
+            *snapshot,
+            PathBuf::from("aws"),
+            InputKind::Snapshot,
+            Default::default(),
+        ),
     };
     Ok((input, config))
 }

@@ -1,11 +1,12 @@
 //! The embedded Rego engine (regorus) and the completion of raw findings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remediation};
+use super::native;
 use super::{PolicyError, PolicySet, RuleMetadata};
 use crate::config::{Config, Exception, ExceptionMatch};
 use crate::snapshot::Snapshot;
@@ -46,11 +47,25 @@ pub struct Evaluation {
 /// a policy that loops or explodes ends with an error naming it instead of hanging the run.
 pub const DEFAULT_RULE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// How the bundled rules are evaluated. Findings are identical either way (the test suite checks
+/// it over generated snapshots); only the time differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// The bundled per-user rules run as native code on every core, the other rules in the Rego
+    /// interpreter over an input without per-user detail (they do not read it); custom rules
+    /// always run in the interpreter over the whole snapshot.
+    #[default]
+    Fast,
+    /// Every rule in the Rego interpreter over the whole snapshot: the reference path.
+    Rego,
+}
+
 /// Compiled policies, ready to evaluate snapshots.
 pub struct Evaluator {
     engine: regorus::Engine,
     policies: PolicySet,
     rule_time_limit: std::time::Duration,
+    strategy: Strategy,
 }
 
 impl Evaluator {
@@ -67,7 +82,31 @@ impl Evaluator {
             engine,
             policies,
             rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
+            strategy: Strategy::default(),
         })
+    }
+
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        self.strategy = strategy;
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The native implementation of `rule`, when the fast path may use it: the rule is bundled and
+    /// no custom policy adds to the `credwarden` namespace the bundled rules read.
+    fn native_rule(&self, rule: &RuleMetadata) -> Option<native::UserRule> {
+        let extends_bundle = || {
+            self.policies.files.iter().any(|f| {
+                !f.bundled
+                    && (f.package == "data.credwarden" || f.package.starts_with("data.credwarden."))
+            })
+        };
+        if self.strategy != Strategy::Fast || !rule.bundled || extends_bundle() {
+            return None;
+        }
+        native::user_rule(&rule.package)
     }
 
     /// Stop any single rule (or query) that evaluates for longer than `limit`.
@@ -94,10 +133,7 @@ impl Evaluator {
         snapshot: &Snapshot,
         ctx: &Context,
     ) -> Result<Evaluation, PolicyError> {
-        self.set_data(ctx)?;
-        let input = serde_json::to_value(snapshot).map_err(|e| PolicyError::Eval(e.to_string()))?;
-        self.engine.set_input(regorus::Value::from(input));
-
+        let now_ns = self.set_data(ctx)?;
         let disabled: BTreeSet<String> = ctx
             .config
             .rules
@@ -109,32 +145,61 @@ impl Evaluator {
             .accounts
             .iter()
             .filter_map(|a| Some((a.account_id.clone(), a.alias.clone()?)))
-            .collect::<std::collections::HashMap<_, _>>();
-        let mut rules = Vec::new();
+            .collect::<HashMap<_, _>>();
+        let rules: Vec<RuleMetadata> = self
+            .policies
+            .rules
+            .iter()
+            .filter(|rule| !disabled.contains(&rule.id.to_ascii_uppercase()))
+            .map(|rule| {
+                let mut rule = rule.clone();
+                if let Some(sev) = ctx.config.rules.severity.get(&rule.id) {
+                    rule.severity = *sev;
+                }
+                rule
+            })
+            .collect();
+        let (native_rules, rego_rules): (Vec<_>, Vec<_>) = rules
+            .iter()
+            .map(|rule| (rule, self.native_rule(rule)))
+            .partition(|(_, native)| native.is_some());
+
         let mut findings = Vec::new();
         let mut timings = Vec::new();
-        for rule in self.policies.rules.clone() {
-            if disabled.contains(&rule.id.to_ascii_uppercase()) {
-                continue;
+        if !rego_rules.is_empty() {
+            let all_bundled = rego_rules.iter().all(|(rule, _)| rule.bundled);
+            let input = if self.strategy == Strategy::Fast && all_bundled {
+                account_scope_input(snapshot)
+            } else {
+                serde_json::to_value(snapshot)
             }
-            let mut rule = rule.clone();
-            if let Some(sev) = ctx.config.rules.severity.get(&rule.id) {
-                rule.severity = *sev;
-            }
+            .map_err(|e| PolicyError::Eval(e.to_string()))?;
+            self.engine.set_input(regorus::Value::from(input));
+        }
+        for (rule, _) in &rego_rules {
             let started = std::time::Instant::now();
-            let raws = self.run_rule(&rule)?;
+            let raws = self.run_rule(rule)?;
             timings.push((rule.id.clone(), started.elapsed()));
             tracing::debug!("rule {} took {:?}", rule.id, started.elapsed());
-            for raw in raws {
-                let mut f = complete(&rule, raw);
-                f.account_alias = aliases.get(&f.account_id).cloned();
-                findings.push(f);
-            }
-            rules.push(rule);
+            findings.extend(raws.into_iter().map(|raw| complete(rule, raw, &aliases)));
+        }
+        if !native_rules.is_empty() {
+            let native_rules: Vec<(&RuleMetadata, native::UserRule)> = native_rules
+                .into_iter()
+                .filter_map(|(rule, f)| Some((rule, f?)))
+                .collect();
+            let params = native::Params::new(now_ns, &ctx.config);
+            let (found, took) = run_native(snapshot, &native_rules, &params, &aliases);
+            findings.extend(found);
+            timings.extend(native_rules.iter().map(|(r, _)| r.id.clone()).zip(took));
         }
         let exceptions =
             apply_exceptions(&mut findings, &ctx.config.exceptions, ctx.now.date_naive());
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.sort_unstable_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| content(a).cmp(&content(b)))
+        });
         findings.dedup_by(|a, b| {
             a.rule_id == b.rule_id && a.fingerprint == b.fingerprint && a.message == b.message
         });
@@ -148,8 +213,8 @@ impl Evaluator {
         })
     }
 
-    /// `data.credwarden`: the evaluation time and the effective config.
-    pub(crate) fn set_data(&mut self, ctx: &Context) -> Result<(), PolicyError> {
+    /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
+    pub(crate) fn set_data(&mut self, ctx: &Context) -> Result<i64, PolicyError> {
         let now_ns = ctx.now.timestamp_nanos_opt().ok_or_else(|| {
             PolicyError::Eval(format!("evaluation time {} is out of range", ctx.now))
         })?;
@@ -163,7 +228,8 @@ impl Evaluator {
         self.engine.clear_data();
         self.engine
             .add_data(regorus::Value::from(data))
-            .map_err(|e| PolicyError::Eval(e.to_string()))
+            .map_err(|e| PolicyError::Eval(e.to_string()))?;
+        Ok(now_ns)
     }
 
     fn run_rule(&mut self, rule: &RuleMetadata) -> Result<Vec<RawFinding>, PolicyError> {
@@ -221,7 +287,135 @@ pub fn evaluate(
     Evaluator::new(policies)?.evaluate(snapshot, ctx)
 }
 
-fn complete(rule: &RuleMetadata, raw: RawFinding) -> Finding {
+/// The snapshot as the account- and organization-scope bundled rules see it on the fast path:
+/// everything but the users, of which they read only the number (each user is `null`).
+fn account_scope_input(snapshot: &Snapshot) -> serde_json::Result<serde_json::Value> {
+    let skeleton = Snapshot {
+        accounts: snapshot
+            .accounts
+            .iter()
+            .map(|a| crate::snapshot::Account {
+                account_id: a.account_id.clone(),
+                alias: a.alias.clone(),
+                credential_report: a.credential_report.clone(),
+                root: a.root.clone(),
+                users: Vec::new(),
+                error: a.error.clone(),
+            })
+            .collect(),
+        organization: snapshot.organization.clone(),
+        organization_error: snapshot.organization_error.clone(),
+        schema: snapshot.schema.clone(),
+        generator: snapshot.generator.clone(),
+        collected_at: snapshot.collected_at,
+        source: snapshot.source.clone(),
+        metadata: snapshot.metadata.clone(),
+    };
+    let mut value = serde_json::to_value(skeleton)?;
+    if let Some(accounts) = value["accounts"].as_array_mut() {
+        for (json, account) in accounts.iter_mut().zip(&snapshot.accounts) {
+            json["users"] =
+                serde_json::Value::Array(vec![serde_json::Value::Null; account.users.len()]);
+        }
+    }
+    Ok(value)
+}
+
+/// Run the native rules over every user of the collected accounts, the users split evenly over
+/// the available cores. Returns the completed findings and each rule's time (summed over cores).
+fn run_native(
+    snapshot: &Snapshot,
+    rules: &[(&RuleMetadata, native::UserRule)],
+    params: &native::Params,
+    aliases: &HashMap<String, String>,
+) -> (Vec<Finding>, Vec<std::time::Duration>) {
+    let collected: Vec<&crate::snapshot::Account> = snapshot
+        .accounts
+        .iter()
+        .filter(|a| a.error.is_none())
+        .collect();
+    let total: usize = collected.iter().map(|a| a.users.len()).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(total.div_ceil(2_000).max(1));
+    let shards = shards(&collected, total.div_ceil(threads).max(1));
+    let run_shard = |shard: &[(&crate::snapshot::Account, &[crate::snapshot::User])]| {
+        let mut findings = Vec::new();
+        let mut took = Vec::with_capacity(rules.len());
+        let mut raws = Vec::new();
+        for (meta, rule) in rules {
+            let started = std::time::Instant::now();
+            for (account, users) in shard {
+                for user in *users {
+                    rule(params, account, user, &mut raws);
+                }
+            }
+            findings.extend(raws.drain(..).map(|raw| complete(meta, raw, aliases)));
+            took.push(started.elapsed());
+        }
+        (findings, took)
+    };
+    let results: Vec<(Vec<Finding>, Vec<std::time::Duration>)> = if shards.len() <= 1 {
+        shards.iter().map(|s| run_shard(s)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = shards
+                .iter()
+                .map(|s| scope.spawn(|| run_shard(s)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a native rule panicked"))
+                .collect()
+        })
+    };
+    let mut findings = Vec::with_capacity(results.iter().map(|(f, _)| f.len()).sum());
+    let mut took = vec![std::time::Duration::ZERO; rules.len()];
+    for (found, times) in results {
+        findings.extend(found);
+        for (sum, t) in took.iter_mut().zip(times) {
+            *sum += t;
+        }
+    }
+    (findings, took)
+}
+
+type Shard<'s> = Vec<(&'s crate::snapshot::Account, &'s [crate::snapshot::User])>;
+
+/// Cut the users of `accounts` into consecutive shards of about `size` users.
+fn shards<'s>(accounts: &[&'s crate::snapshot::Account], size: usize) -> Vec<Shard<'s>> {
+    let mut shards = vec![Vec::new()];
+    let mut room = size;
+    for account in accounts {
+        let mut users: &[crate::snapshot::User] = &account.users;
+        loop {
+            let take = users.len().min(room);
+            shards
+                .last_mut()
+                .expect("never empty")
+                .push((*account, &users[..take]));
+            users = &users[take..];
+            room -= take;
+            if room == 0 {
+                shards.push(Vec::new());
+                room = size;
+            }
+            if users.is_empty() {
+                break;
+            }
+        }
+    }
+    shards.retain(|s| s.iter().any(|(_, users)| !users.is_empty()));
+    shards
+}
+
+/// What tells two findings with the same sort key apart, so that the order (and which of two
+/// near-duplicates survives) never depends on the order rules produced them in.
+fn content(f: &Finding) -> String {
+    serde_json::to_string(&(&f.remediation, &f.details)).unwrap_or_default()
+}
+
+fn complete(rule: &RuleMetadata, raw: RawFinding, aliases: &HashMap<String, String>) -> Finding {
     let remediation = match (raw.remediation, &rule.remediation) {
         (None, None) => None,
         (r, summary) => Some(Remediation {
@@ -236,8 +430,8 @@ fn complete(rule: &RuleMetadata, raw: RawFinding) -> Finding {
         slug: rule.slug.clone(),
         title: rule.title.clone(),
         severity: rule.severity,
+        account_alias: aliases.get(&raw.account_id).cloned(),
         account_id: raw.account_id,
-        account_alias: None,
         resource: raw.resource,
         message: raw.message,
         remediation,

@@ -8,13 +8,14 @@ pub mod docs;
 mod engine;
 pub mod finding;
 pub mod metadata;
+mod native;
 pub mod policies;
 pub mod query;
 mod severity;
 pub mod testing;
 
 pub use engine::{
-    evaluate, Context, Evaluation, Evaluator, ExceptionStatus, DEFAULT_RULE_TIME_LIMIT,
+    evaluate, Context, Evaluation, Evaluator, ExceptionStatus, Strategy, DEFAULT_RULE_TIME_LIMIT,
 };
 pub use finding::{AppliedException, Finding, Remediation, Resource};
 pub use metadata::RuleMetadata;

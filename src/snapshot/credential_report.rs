@@ -91,12 +91,12 @@ pub fn load_credential_report(
         },
     })?;
     let (snapshot, lines) = parse_credential_report(&bytes, &origin, generated_at, collected_at)?;
-    Ok(LoadedSnapshot {
+    Ok(LoadedSnapshot::with_lines(
         snapshot,
-        path: path.to_path_buf(),
-        kind: InputKind::CredentialReport,
+        path.to_path_buf(),
+        InputKind::CredentialReport,
         lines,
-    })
+    ))
 }
 
 /// Parse report bytes; `origin` names the source in errors. Returns the snapshot and the line of

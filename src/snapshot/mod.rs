@@ -87,15 +87,46 @@ pub struct LoadedSnapshot {
     pub snapshot: Snapshot,
     pub path: PathBuf,
     pub kind: InputKind,
-    /// 1-based line of a resource, keyed by ARN, access key id, or `account:<id>`.
-    pub lines: HashMap<String, u32>,
+    /// 1-based line of a resource, keyed by ARN, access key id, or `account:<id>`; for a
+    /// snapshot file, indexed on first use (only SARIF asks), so a scan does not pay for it.
+    lines: std::sync::OnceLock<HashMap<String, u32>>,
 }
 
 impl LoadedSnapshot {
+    /// An input whose resource lines are already known (or unknowable: empty).
+    pub fn with_lines(
+        snapshot: Snapshot,
+        path: PathBuf,
+        kind: InputKind,
+        lines: HashMap<String, u32>,
+    ) -> LoadedSnapshot {
+        LoadedSnapshot {
+            snapshot,
+            path,
+            kind,
+            lines: std::sync::OnceLock::from(lines),
+        }
+    }
+
+    /// A snapshot read from the file at `path`, its lines indexed from that file when asked.
+    pub fn from_file(snapshot: Snapshot, path: PathBuf) -> LoadedSnapshot {
+        LoadedSnapshot {
+            snapshot,
+            path,
+            kind: InputKind::Snapshot,
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The line where a resource is described in the input, or 1 when it cannot be placed.
     pub fn line_of(&self, keys: &[&str]) -> u32 {
+        let lines = self.lines.get_or_init(|| {
+            std::fs::read(&self.path)
+                .map(|bytes| load::index_lines(&String::from_utf8_lossy(&bytes)))
+                .unwrap_or_default()
+        });
         keys.iter()
-            .find_map(|k| self.lines.get(*k).copied())
+            .find_map(|k| lines.get(*k).copied())
             .unwrap_or(1)
     }
 }
