@@ -107,13 +107,7 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let report = evaluated.report(&args.eval);
     if args.format == Format::Json && !args.redact {
         // Streamed: the largest format is never held in memory whole.
-        match &args.output {
-            Some(path) => output::write_atomic_with(path, |w| report::json::write(&report, w))?,
-            None => {
-                let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-                let _ = report::json::write(&report, &mut stdout).and_then(|()| stdout.flush());
-            }
-        }
+        emit(args.output.as_deref(), |w| report::json::write(&report, w))?;
         return Ok(exit_code(&evaluated, args.fail_on.0));
     }
     let rendered = match args.format {
@@ -158,17 +152,24 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     } else {
         rendered
     };
-    match &args.output {
-        Some(path) => output::write_atomic(path, rendered.as_bytes())?,
+    emit(args.output.as_deref(), |w| w.write_all(rendered.as_bytes()))?;
+    Ok(exit_code(&evaluated, args.fail_on.0))
+}
+
+/// Write the report to `output` atomically, or to stdout.
+fn emit(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    match output {
+        Some(path) => output::write_atomic_with(path, write)?,
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (e.g. `| head`) is not an error worth reporting.
-            let _ = stdout
-                .write_all(rendered.as_bytes())
-                .and_then(|()| stdout.flush());
+            let _ = write(&mut stdout).and_then(|()| stdout.flush());
         }
     }
-    Ok(exit_code(&evaluated, args.fail_on.0))
+    Ok(())
 }
 
 /// 3 when an account could not be collected, else 1 when an open finding is at or above the
