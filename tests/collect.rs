@@ -152,11 +152,21 @@ fn single_account_collects_exactly_the_truth() {
 
 #[test]
 fn organization_collects_every_active_account() {
+    collects_every_active_account("organization", 7, "3");
+}
+
+/// Ten accounts (the performance issue's `--org` figure), collected eight at a time.
+#[test]
+fn organization_of_ten_accounts_collects_every_one() {
+    collects_every_active_account("organization-ten", 10, "8");
+}
+
+fn collects_every_active_account(scenario: &str, accounts: usize, concurrency: &str) {
     let emu = Emulator::start();
-    let truth = emu.seed("organization");
+    let truth = emu.seed(scenario);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snapshot.json");
-    let run = emu.collect(&out, &["--org", "--concurrency", "3"]);
+    let run = emu.collect(&out, &["--org", "--concurrency", concurrency]);
     assert_eq!(
         run.status.code(),
         Some(0),
@@ -182,6 +192,7 @@ fn organization_collects_every_active_account() {
         collected, wanted,
         "every ACTIVE account, and no SUSPENDED one"
     );
+    assert_eq!(collected.len(), accounts, "{scenario}");
     assert!(snapshot["accounts"]
         .as_array()
         .unwrap()

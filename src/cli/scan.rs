@@ -108,7 +108,7 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     if args.format == Format::Json && !args.redact {
         // Streamed: the largest format is never held in memory whole.
         emit(args.output.as_deref(), |w| report::json::write(&report, w))?;
-        return Ok(exit_code(&evaluated, args.fail_on.0));
+        return Ok(finish(evaluated, args.fail_on.0));
     }
     let rendered = match args.format {
         Format::Text => {
@@ -153,7 +153,16 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         rendered
     };
     emit(args.output.as_deref(), |w| w.write_all(rendered.as_bytes()))?;
-    Ok(exit_code(&evaluated, args.fail_on.0))
+    Ok(finish(evaluated, args.fail_on.0))
+}
+
+/// The exit code, once everything is written. The snapshot and findings are left to the end of
+/// the process instead of being freed one allocation at a time: at 100,000 users that is
+/// millions of allocations and well over a second for nothing.
+fn finish(evaluated: Evaluated, fail_on: Option<credwarden::evaluate::Severity>) -> u8 {
+    let code = exit_code(&evaluated, fail_on);
+    std::mem::forget(evaluated);
+    code
 }
 
 /// Write the report to `output` atomically, or to stdout.

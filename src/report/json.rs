@@ -1,5 +1,7 @@
 //! The JSON report: run metadata and every finding (suppressed ones marked, never dropped).
 
+use std::io::Write;
+
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -13,9 +15,41 @@ pub fn render(report: &Report) -> String {
 
 /// Write the report to `out` as it is serialised, straight from the findings (no intermediate
 /// JSON tree, no whole text in memory): at 100,000 users a report holds half a million findings.
-pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report))?;
-    out.write_all(b"\n")
+///
+/// The text is exactly what `serde_json::to_writer_pretty` makes of the document, but the
+/// findings — nearly all of it — are serialised in batches on every core while this thread
+/// writes the batches already done, in order.
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    write_with_batches(report, out, FINDINGS_PER_BATCH)
+}
+
+/// Findings a worker serialises at a time: large enough to amortise the hand-over, small enough
+/// that the batches in flight stay a few megabytes.
+const FINDINGS_PER_BATCH: usize = 1024;
+
+fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std::io::Result<()> {
+    let doc = document(report);
+    out.write_all(b"{")?;
+    let header: [(&str, &dyn erased::Json); 7] = [
+        ("tool", &doc.tool),
+        ("evaluated_at", &doc.evaluated_at),
+        ("input", &doc.input),
+        ("accounts", &doc.accounts),
+        ("summary", &doc.summary),
+        ("rules", &doc.rules),
+        ("exceptions", &doc.exceptions),
+    ];
+    for (key, value) in header {
+        write!(out, "\n  \"{key}\": ")?;
+        value.write_nested(out, 1)?;
+        out.write_all(b",")?;
+    }
+    out.write_all(b"\n  \"findings\": [")?;
+    parallel::write_array(doc.findings, out, 2, batch)?;
+    if !doc.findings.is_empty() {
+        out.write_all(b"\n  ")?;
+    }
+    out.write_all(b"]\n}\n")
 }
 
 /// The report document; `findings` and `exceptions` are borrowed from the evaluation.
@@ -81,5 +115,255 @@ fn document<'a>(report: &'a Report) -> Document<'a> {
         rules,
         exceptions: &ev.exceptions,
         findings: &ev.findings,
+    }
+}
+
+/// Pretty JSON that starts at a given depth, so that parts of one document can be serialised
+/// apart (and in parallel) and still come out as `serde_json::to_writer_pretty` writes the whole.
+mod nested {
+    use std::io::{self, Write};
+
+    /// `serde_json`'s pretty formatter (two-space indent), opened `depth` levels deep.
+    pub struct Nested {
+        depth: usize,
+        has_value: bool,
+    }
+
+    impl Nested {
+        pub fn at(depth: usize) -> Nested {
+            Nested {
+                depth,
+                has_value: false,
+            }
+        }
+    }
+
+    pub fn indent<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        let mut n = depth * 2;
+        while n > 0 {
+            let take = n.min(SPACES.len());
+            w.write_all(&SPACES[..take])?;
+            n -= take;
+        }
+        Ok(())
+    }
+
+    impl Nested {
+        fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+            self.depth += 1;
+            self.has_value = false;
+            w.write_all(bracket)
+        }
+
+        fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+            self.depth -= 1;
+            if self.has_value {
+                w.write_all(b"\n")?;
+                indent(w, self.depth)?;
+            }
+            w.write_all(bracket)
+        }
+
+        fn next_line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            indent(w, self.depth)
+        }
+    }
+
+    impl serde_json::ser::Formatter for Nested {
+        fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+            self.open(w, b"[")
+        }
+
+        fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+            self.close(w, b"]")
+        }
+
+        fn begin_array_value<W: ?Sized + Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
+            self.next_line(w, first)
+        }
+
+        fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+            self.has_value = true;
+            Ok(())
+        }
+
+        fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+            self.open(w, b"{")
+        }
+
+        fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+            self.close(w, b"}")
+        }
+
+        fn begin_object_key<W: ?Sized + Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
+            self.next_line(w, first)
+        }
+
+        fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+            w.write_all(b": ")
+        }
+
+        fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+            self.has_value = true;
+            Ok(())
+        }
+    }
+}
+
+/// Serialising a value of any type at a depth, through a `dyn` reference.
+mod erased {
+    use std::io::{self, Write};
+
+    use serde::Serialize;
+
+    use super::nested::Nested;
+
+    pub trait Json {
+        fn write_nested(&self, out: &mut dyn Write, depth: usize) -> io::Result<()>;
+    }
+
+    impl<T: Serialize + ?Sized> Json for T {
+        fn write_nested(&self, out: &mut dyn Write, depth: usize) -> io::Result<()> {
+            let mut ser = serde_json::Serializer::with_formatter(out, Nested::at(depth));
+            self.serialize(&mut ser).map_err(io::Error::from)
+        }
+    }
+}
+
+/// The elements of a large array, serialised on every core and written in order.
+mod parallel {
+    use std::collections::BTreeMap;
+    use std::io::{self, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+
+    use serde::Serialize;
+
+    use super::erased::Json;
+    use super::nested::indent;
+
+    /// Write the elements of an array opened at `depth - 1` (the `[` is written, the closing
+    /// newline and `]` are not), each element on its own line at `depth`.
+    pub fn write_array<T: Serialize + Sync>(
+        items: &[T],
+        out: &mut dyn Write,
+        depth: usize,
+        batch: usize,
+    ) -> io::Result<()> {
+        let batches: Vec<&[T]> = items.chunks(batch.max(1)).collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(batches.len());
+        if workers <= 1 {
+            for (i, chunk) in batches.iter().enumerate() {
+                out.write_all(&serialise(chunk, i == 0, depth)?)?;
+            }
+            return Ok(());
+        }
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            // Bounded: workers wait while the writer is behind, so memory stays small.
+            let (tx, rx) = mpsc::sync_channel::<(usize, io::Result<Vec<u8>>)>(workers * 2);
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (next, batches) = (&next, &batches);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = batches.get(i) else { break };
+                    if tx.send((i, serialise(chunk, i == 0, depth))).is_err() {
+                        break; // the writer has stopped
+                    }
+                });
+            }
+            drop(tx);
+            let mut pending = BTreeMap::new();
+            for wanted in 0..batches.len() {
+                let text = loop {
+                    if let Some(text) = pending.remove(&wanted) {
+                        break text;
+                    }
+                    let (i, text) = rx.recv().expect("a worker ended without its batch");
+                    pending.insert(i, text);
+                };
+                // On an error `rx` is dropped on return: the workers stop at their next send.
+                out.write_all(&text?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One batch: each element preceded by the separator and indent the pretty printer writes.
+    fn serialise<T: Serialize>(chunk: &[T], first: bool, depth: usize) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(chunk.len() * 1536);
+        for (j, item) in chunk.iter().enumerate() {
+            buf.extend_from_slice(if first && j == 0 { b"\n" } else { b",\n" });
+            indent(&mut buf, depth)?;
+            item.write_nested(&mut buf, depth)?;
+        }
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The batched, parallel writer gives exactly the bytes of serde_json's pretty printer.
+    #[test]
+    fn batched_output_is_serde_json_pretty() {
+        let input = crate::snapshot::load::load_snapshot(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/demo/snapshot.json"
+        )))
+        .unwrap();
+        let ctx = crate::evaluate::Context {
+            now: "2026-11-21T00:00:00Z".parse().unwrap(),
+            config: crate::config::Config::default(),
+        };
+        let evaluation =
+            crate::evaluate::Evaluator::new(crate::evaluate::PolicySet::load(&[]).unwrap())
+                .unwrap()
+                .evaluate(&input.snapshot, &ctx)
+                .unwrap();
+        let report = Report {
+            evaluation: &evaluation,
+            input: &input,
+            config_path: None,
+            policy_dirs: vec![],
+        };
+        assert!(report.evaluation.findings.len() > 10);
+        let mut expected = serde_json::to_vec_pretty(&document(&report)).unwrap();
+        expected.push(b'\n');
+        for batch in [1, 3, 7, 1024] {
+            let mut out = Vec::new();
+            write_with_batches(&report, &mut out, batch).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected.clone()).unwrap(),
+                "batch size {batch}"
+            );
+        }
+
+        let mut none = evaluation.clone();
+        none.findings.clear();
+        let report = Report {
+            evaluation: &none,
+            ..report
+        };
+        let mut expected = serde_json::to_vec_pretty(&document(&report)).unwrap();
+        expected.push(b'\n');
+        let mut out = Vec::new();
+        write(&report, &mut out).unwrap();
+        assert_eq!(out, expected);
     }
 }

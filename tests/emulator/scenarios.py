@@ -9,6 +9,7 @@ in the document's `config` (break-glass user `breakglass-admin`).
 
     python scenarios.py --endpoint http://127.0.0.1:PORT seed single-account [--out truth.json]
     python scenarios.py --endpoint http://127.0.0.1:PORT seed organization
+    python scenarios.py --endpoint http://127.0.0.1:PORT seed organization-ten
     python scenarios.py --endpoint http://127.0.0.1:PORT seed large
     python scenarios.py list
 
@@ -232,6 +233,27 @@ ORG_ACCOUNTS = [
     ], QUIET_ROOT, set()),
 ]
 
+# Three more ACTIVE member accounts: the organization-ten scenario (ten accounts collected).
+ORG_EXTRA_ACCOUNTS = [
+    ("security-logging", "Security", "ACTIVE", [
+        user("log-shipper", 200, {"CW304"}, keys=[key(80, used=1, service="logs", region="eu-west-1")]),
+        user("sec-analyst", 45, {"CW303", "CW304"}, password=(45, 5)),
+    ], QUIET_ROOT, set()),
+    ("prod-api", "Prod", "ACTIVE", [
+        user("api-ci", 120, {"CW103", "CW304"}, keys=[key(60, used=1, service="ecs"), key(15, used=1, service="ecr")]),
+        user("api-readonly", 365, {"CW101", "CW102", "CW301", "CW304"}, keys=[key(365, used=120, service="s3")]),
+    ], QUIET_ROOT, set()),
+    ("dev-ml", "Dev", "ACTIVE", [
+        user("ml-bob", 30, {"CW105", "CW304"}, password=(30, 2), mfa=True, keys=[key(30)],
+             note="console user with a key created at setup and never used"),
+        user("ml-notebook", 100, {"CW104", "CW301", "CW302", "CW304"},
+             keys=[key(100, used=95, service="sagemaker", status="Inactive")]),
+    ], QUIET_ROOT, set()),
+]
+
+# The member accounts that no SCP denies iam:CreateAccessKey (CW401): those in Dev and Sandbox.
+ORG_NO_KEY_DENY = ("dev", "sandbox", "dev-ml")
+
 MANAGEMENT_USERS = [
     user("mgmt-admin", 300, {"CW304"}, password=(300, 1), mfa=True),
     user("mgmt-ci", 30, {"CW304"}, keys=[key(30, used=1, service="cloudformation")]),
@@ -429,8 +451,9 @@ def seed_single_account(emu, seed_value=1):
     return truth
 
 
-def seed_organization(emu, seed_value=2):
+def seed_organization(emu, seed_value=2, extra_accounts=(), scenario="organization"):
     """An Organization: OUs, SCPs of every shape, a management account and six member accounts."""
+    org_accounts = ORG_ACCOUNTS + list(extra_accounts)
     start(emu, seed_value)
     org = emu.client("organizations")
     organization = org.create_organization(FeatureSet="ALL")["Organization"]
@@ -441,7 +464,7 @@ def seed_organization(emu, seed_value=2):
         ou = org.create_organizational_unit(ParentId=ids[parent], Name=name)["OrganizationalUnit"]
         ids[name] = ou["Id"]
     accounts = {}
-    for name, parent, status, _users, _root, _expect in ORG_ACCOUNTS:
+    for name, parent, status, _users, _root, _expect in org_accounts:
         created = org.create_account(AccountName=name, Email=f"{name}@credwarden.example")["CreateAccountStatus"]
         account_id = created["AccountId"]
         accounts[name] = account_id
@@ -469,7 +492,7 @@ def seed_organization(emu, seed_value=2):
     intent = intended_findings(management, account_docs[0], MANAGEMENT_USERS, set())
     intent |= {("CW401", management, "aws_account", management), ("CW402", management, "aws_account", management)}
     skipped = []
-    for name, _parent, status, users, root, root_expect in ORG_ACCOUNTS:
+    for name, _parent, status, users, root, root_expect in org_accounts:
         account_id = accounts[name]
         emu.client("iam", account_id).create_account_alias(AccountAlias=f"credwarden-{name}")
         emu.control("iam/root", dict(root, account_id=account_id))
@@ -481,19 +504,25 @@ def seed_organization(emu, seed_value=2):
             continue
         account_docs.append(doc)
         intent |= intended_findings(account_id, doc, users, root_expect)
-    for name in ("dev", "sandbox"):
-        intent.add(("CW401", accounts[name], "aws_account", accounts[name]))
+    for name in ORG_NO_KEY_DENY:
+        if name in accounts:
+            intent.add(("CW401", accounts[name], "aws_account", accounts[name]))
 
     org_doc = organization_truth(org, organization, ids, accounts, policies)
-    return finish(emu, "organization", account_docs, org_doc, intent, extra={
+    return finish(emu, scenario, account_docs, org_doc, intent, extra={
         "management_account_id": management,
-        "member_accounts": {name: accounts[name] for name, *_ in ORG_ACCOUNTS},
+        "member_accounts": {name: accounts[name] for name, *_ in org_accounts},
         "accounts_not_collected": skipped,
         "ids": ids,
         "policy_ids": policies,
         "role_name": "OrganizationAccountAccessRole",
         "scp_coverage": scp_coverage(org_doc),
     })
+
+
+def seed_organization_ten(emu, seed_value=2):
+    """The organization plus three ACTIVE member accounts (Security, Prod, Dev): ten collected."""
+    return seed_organization(emu, seed_value, extra_accounts=ORG_EXTRA_ACCOUNTS, scenario="organization-ten")
 
 
 def organization_truth(org, organization, ids, accounts, policies):
@@ -877,6 +906,7 @@ def expected_findings(accounts, organization):
 SCENARIOS = {
     "single-account": seed_single_account,
     "organization": seed_organization,
+    "organization-ten": seed_organization_ten,
     "large": seed_large,
 }
 
