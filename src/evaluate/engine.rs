@@ -243,6 +243,7 @@ impl Evaluator {
     }
 }
 
+/// One rule's `deny` set, each element checked against the finding shape a rule must produce.
 fn run_rule(
     engine: &mut regorus::Engine,
     rule: &RuleMetadata,
