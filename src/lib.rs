@@ -34,3 +34,8 @@ pub mod snapshot;
 pub mod synthetic;
 
 pub use error::{Error, Signal};
+
+/// The cores this process may use (1 when unknown): how many threads the parallel parts start.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -9,6 +9,7 @@ use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remedia
 use super::native;
 use super::{PolicyError, PolicySet, RuleMetadata};
 use crate::config::{Config, Exception, ExceptionMatch};
+use crate::cores;
 use crate::snapshot::Snapshot;
 
 /// What an evaluation depends on besides the snapshot.
@@ -336,10 +337,6 @@ fn run_rego_rules(
     done.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// Evaluate with a fresh engine: the one-call form of [`Evaluator`].
 pub fn evaluate(
     policies: PolicySet,
@@ -397,9 +394,7 @@ fn run_native(
         .filter(|a| a.error.is_none())
         .collect();
     let total: usize = collected.iter().map(|a| a.users.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(total.div_ceil(2_000).max(1));
+    let threads = cores().min(total.div_ceil(2_000).max(1));
     let shards = shards(&collected, total.div_ceil(threads).max(1));
     let run_shard = |shard: &[(&crate::snapshot::Account, &[crate::snapshot::User])]| {
         let mut findings = Vec::new();

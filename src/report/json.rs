@@ -261,9 +261,7 @@ mod parallel {
         batch: usize,
     ) -> io::Result<()> {
         let batches: Vec<&[T]> = items.chunks(batch.max(1)).collect();
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(batches.len());
+        let workers = crate::cores().min(batches.len());
         if workers <= 1 {
             for (i, chunk) in batches.iter().enumerate() {
                 out.write_all(&serialise(chunk, i == 0, depth)?)?;
