@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 use super::{account_summaries, severity_counts, Report};
 
+mod finding;
+
 pub fn render(report: &Report) -> String {
     let mut out = Vec::with_capacity(1024 + report.evaluation.findings.len() * 1200);
     write(report, &mut out).expect("writing to memory");
@@ -45,7 +47,7 @@ fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std
         out.write_all(b",")?;
     }
     out.write_all(b"\n  \"findings\": [")?;
-    parallel::write_array(doc.findings, out, 2, batch)?;
+    parallel::write_array(doc.findings, out, 2, batch, finding::write)?;
     if !doc.findings.is_empty() {
         out.write_all(b"\n  ")?;
     }
@@ -247,38 +249,39 @@ mod parallel {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
 
-    use serde::Serialize;
-
-    use super::erased::Json;
     use super::nested::indent;
 
     /// Write the elements of an array opened at `depth - 1` (the `[` is written, the closing
     /// newline and `]` are not), each element on its own line at `depth`.
-    pub fn write_array<T: Serialize + Sync>(
+    pub fn write_array<T: Sync>(
         items: &[T],
         out: &mut dyn Write,
         depth: usize,
         batch: usize,
+        write_item: fn(&mut Vec<u8>, &T, usize),
     ) -> io::Result<()> {
         let batches: Vec<&[T]> = items.chunks(batch.max(1)).collect();
         let workers = crate::cores().min(batches.len());
         if workers <= 1 {
             for (i, chunk) in batches.iter().enumerate() {
-                out.write_all(&serialise(chunk, i == 0, depth)?)?;
+                out.write_all(&serialise(chunk, i == 0, depth, write_item))?;
             }
             return Ok(());
         }
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             // Bounded: workers wait while the writer is behind, so memory stays small.
-            let (tx, rx) = mpsc::sync_channel::<(usize, io::Result<Vec<u8>>)>(workers * 2);
+            let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
             for _ in 0..workers {
                 let tx = tx.clone();
                 let (next, batches) = (&next, &batches);
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(chunk) = batches.get(i) else { break };
-                    if tx.send((i, serialise(chunk, i == 0, depth))).is_err() {
+                    if tx
+                        .send((i, serialise(chunk, i == 0, depth, write_item)))
+                        .is_err()
+                    {
                         break; // the writer has stopped
                     }
                 });
@@ -294,21 +297,26 @@ mod parallel {
                     pending.insert(i, text);
                 };
                 // On an error `rx` is dropped on return: the workers stop at their next send.
-                out.write_all(&text?)?;
+                out.write_all(&text)?;
             }
             Ok(())
         })
     }
 
     /// One batch: each element preceded by the separator and indent the pretty printer writes.
-    fn serialise<T: Serialize>(chunk: &[T], first: bool, depth: usize) -> io::Result<Vec<u8>> {
+    fn serialise<T>(
+        chunk: &[T],
+        first: bool,
+        depth: usize,
+        write_item: fn(&mut Vec<u8>, &T, usize),
+    ) -> Vec<u8> {
         let mut buf = Vec::with_capacity(chunk.len() * 1536);
         for (j, item) in chunk.iter().enumerate() {
             buf.extend_from_slice(if first && j == 0 { b"\n" } else { b",\n" });
-            indent(&mut buf, depth)?;
-            item.write_nested(&mut buf, depth)?;
+            indent(&mut buf, depth).expect("writing to memory");
+            write_item(&mut buf, item, depth);
         }
-        Ok(buf)
+        buf
     }
 }
 
