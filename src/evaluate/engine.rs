@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remediation};
+use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remediation, Text};
 use super::native;
 use super::{PolicyError, PolicySet, RuleMetadata};
 use crate::config::{Config, Exception, ExceptionMatch};
@@ -142,11 +142,7 @@ impl Evaluator {
             .iter()
             .map(|s| s.to_ascii_uppercase())
             .collect();
-        let aliases = snapshot
-            .accounts
-            .iter()
-            .filter_map(|a| Some((a.account_id.clone(), a.alias.clone()?)))
-            .collect::<HashMap<_, _>>();
+        let accounts = Accounts::of(snapshot);
         let rules: Vec<RuleMetadata> = self
             .policies
             .rules
@@ -185,7 +181,12 @@ impl Evaluator {
             for (rule, (raws, took)) in rules.iter().zip(outcomes) {
                 timings.push((rule.id.clone(), took));
                 tracing::debug!("rule {} took {:?}", rule.id, took);
-                findings.extend(raws?.into_iter().map(|raw| complete(rule, raw, &aliases)));
+                let stamp = Stamp::of(rule);
+                findings.extend(
+                    raws?
+                        .into_iter()
+                        .map(|raw| complete(&stamp, raw, &accounts)),
+                );
             }
         }
         if !native_rules.is_empty() {
@@ -195,7 +196,7 @@ impl Evaluator {
                 .collect();
             let params = native::Params::new(now_ns, &ctx.config);
             let started = std::time::Instant::now();
-            let (found, took) = run_native(snapshot, &native_rules, &params, &aliases);
+            let (found, took) = run_native(snapshot, &native_rules, &params);
             tracing::debug!("native rules took {:?}", started.elapsed());
             findings.extend(found);
             timings.extend(native_rules.iter().map(|(r, _)| r.id.clone()).zip(took));
@@ -386,7 +387,6 @@ fn run_native(
     snapshot: &Snapshot,
     rules: &[(&RuleMetadata, native::UserRule)],
     params: &native::Params,
-    aliases: &HashMap<String, String>,
 ) -> (Vec<Finding>, Vec<std::time::Duration>) {
     let collected: Vec<&crate::snapshot::Account> = snapshot
         .accounts
@@ -397,6 +397,8 @@ fn run_native(
     let threads = cores().min(total.div_ceil(2_000).max(1));
     let shards = shards(&collected, total.div_ceil(threads).max(1));
     let run_shard = |shard: &[(&crate::snapshot::Account, &[crate::snapshot::User])]| {
+        // Each shard its own shared texts: no reference count is contended between cores.
+        let accounts = Accounts::of(snapshot);
         let mut findings = Vec::new();
         let mut took = Vec::with_capacity(rules.len());
         let mut raws = Vec::new();
@@ -407,7 +409,8 @@ fn run_native(
                     rule(params, account, user, &mut raws);
                 }
             }
-            findings.extend(raws.drain(..).map(|raw| complete(meta, raw, aliases)));
+            let stamp = Stamp::of(meta);
+            findings.extend(raws.drain(..).map(|raw| complete(&stamp, raw, &accounts)));
             took.push(started.elapsed());
         }
         (findings, took)
@@ -540,8 +543,55 @@ fn content(f: &Finding) -> String {
     serde_json::to_string(&(&f.remediation, &f.details)).unwrap_or_default()
 }
 
-fn complete(rule: &RuleMetadata, raw: RawFinding, aliases: &HashMap<String, String>) -> Finding {
-    let remediation = match (raw.remediation, &rule.remediation) {
+/// What every finding of a rule shares, made once per rule.
+struct Stamp {
+    id: Text,
+    slug: Text,
+    title: Text,
+    severity: super::Severity,
+    summary: Option<Text>,
+}
+
+impl Stamp {
+    fn of(rule: &RuleMetadata) -> Stamp {
+        Stamp {
+            id: Text::from(&rule.id),
+            slug: Text::from(&rule.slug),
+            title: Text::from(&rule.title),
+            severity: rule.severity,
+            summary: rule.remediation.as_ref().map(Text::from),
+        }
+    }
+}
+
+/// The accounts' ids and aliases, each shared by the account's findings.
+struct Accounts(HashMap<String, (Text, Option<Text>)>);
+
+impl Accounts {
+    fn of(snapshot: &Snapshot) -> Accounts {
+        let texts = |a: &crate::snapshot::Account| {
+            (Text::from(&a.account_id), a.alias.as_ref().map(Text::from))
+        };
+        Accounts(
+            snapshot
+                .accounts
+                .iter()
+                .map(|a| (a.account_id.clone(), texts(a)))
+                .collect(),
+        )
+    }
+
+    /// The id and alias of an account; a rule may name one the snapshot lacks (no alias).
+    fn get(&self, account_id: String) -> (Text, Option<Text>) {
+        match self.0.get(&account_id) {
+            Some((id, alias)) => (id.clone(), alias.clone()),
+            None => (Text::from(account_id), None),
+        }
+    }
+}
+
+fn complete(rule: &Stamp, raw: RawFinding, accounts: &Accounts) -> Finding {
+    let remediation = match (raw.remediation, &rule.summary) {
         (None, None) => None,
         (r, summary) => Some(Remediation {
             summary: summary.clone(),
@@ -549,14 +599,16 @@ fn complete(rule: &RuleMetadata, raw: RawFinding, aliases: &HashMap<String, Stri
             params: r.map(|r| r.params).unwrap_or_default(),
         }),
     };
+    let fingerprint = fingerprint(&rule.id, &raw.account_id, &raw.resource);
+    let (account_id, account_alias) = accounts.get(raw.account_id);
     Finding {
-        fingerprint: fingerprint(&rule.id, &raw.account_id, &raw.resource),
+        fingerprint,
         rule_id: rule.id.clone(),
         slug: rule.slug.clone(),
         title: rule.title.clone(),
         severity: rule.severity,
-        account_alias: aliases.get(&raw.account_id).cloned(),
-        account_id: raw.account_id,
+        account_alias,
+        account_id,
         resource: raw.resource,
         message: raw.message,
         remediation,
@@ -588,13 +640,13 @@ fn apply_exceptions(
         if let Some((i, e, m)) = hit {
             matched[i] += 1;
             f.suppressed = m == ExceptionMatch::Active;
-            f.exception = Some(AppliedException {
+            f.exception = Some(Box::new(AppliedException {
                 status: if f.suppressed { "active" } else { "expired" },
                 resource: e.resource.clone(),
                 reason: e.reason.clone(),
                 owner: e.owner.clone(),
                 expires: e.expires,
-            });
+            }));
         }
     }
     exceptions

@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::severity::Severity;
+pub use super::text::{Detail, Fields, Text};
 
 /// The resource a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Text,
     pub id: String,
     pub arn: String,
     /// The user a key belongs to, for key findings.
@@ -21,12 +22,12 @@ pub struct Resource {
 pub struct Remediation {
     /// What to do, in words (from the rule's METADATA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Text>,
     /// A machine-readable action (`deactivate_access_key`, …) the remediation planner can use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub params: serde_json::Map<String, serde_json::Value>,
+    pub action: Option<Text>,
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub params: Fields,
 }
 
 /// The exception that matched a finding.
@@ -42,24 +43,25 @@ pub struct AppliedException {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub slug: String,
-    pub title: String,
+    pub rule_id: Text,
+    pub slug: Text,
+    pub title: Text,
     pub severity: Severity,
-    pub account_id: String,
+    pub account_id: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_alias: Option<String>,
+    pub account_alias: Option<Text>,
     pub resource: Resource,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    pub details: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Fields::is_empty")]
+    pub details: Fields,
     /// Stable across runs for the same rule and resource.
     pub fingerprint: String,
     pub suppressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exception: Option<AppliedException>,
+    /// Boxed: few findings have one, and every finding would pay for its room.
+    pub exception: Option<Box<AppliedException>>,
 }
 
 /// A finding as a policy produces it, before credwarden completes it.
@@ -72,15 +74,15 @@ pub struct RawFinding {
     #[serde(default)]
     pub remediation: Option<RawRemediation>,
     #[serde(default)]
-    pub details: serde_json::Map<String, serde_json::Value>,
+    pub details: Fields,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRemediation {
-    pub action: String,
+    pub action: Text,
     #[serde(default)]
-    pub params: serde_json::Map<String, serde_json::Value>,
+    pub params: Fields,
 }
 
 /// The fingerprint of a rule and resource: the first 32 hex digits of a SHA-256.

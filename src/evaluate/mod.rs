@@ -13,6 +13,7 @@ pub mod policies;
 pub mod query;
 mod severity;
 pub mod testing;
+mod text;
 
 pub use engine::{
     evaluate, Context, Evaluation, Evaluator, ExceptionStatus, Strategy, DEFAULT_RULE_TIME_LIMIT,

@@ -273,7 +273,7 @@ impl Plan {
                 snapshot_time: snapshot.collected_at,
             };
             let target = (
-                f.account_id.clone(),
+                f.account_id.to_string(),
                 user_name.to_string(),
                 key_id.clone(),
                 kind,
@@ -281,17 +281,17 @@ impl Plan {
             by_target
                 .entry(target)
                 .and_modify(|a| {
-                    if !a.rules.contains(&f.rule_id) {
-                        a.rules.push(f.rule_id.clone());
+                    if !a.rules.iter().any(|r| *r == f.rule_id) {
+                        a.rules.push(f.rule_id.to_string());
                     }
                 })
                 .or_insert_with(|| Action {
                     id: String::new(),
                     action: kind,
-                    account_id: f.account_id.clone(),
+                    account_id: f.account_id.to_string(),
                     user_name: user_name.to_string(),
                     access_key_id: key_id.clone(),
-                    rules: vec![f.rule_id.clone()],
+                    rules: vec![f.rule_id.to_string()],
                     reason: f.message.clone(),
                     preconditions,
                 });

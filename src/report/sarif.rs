@@ -293,7 +293,7 @@ fn pascal_case(slug: &str) -> String {
 fn result(f: &Finding, uri: &str, line: u32, rule_index: Option<usize>) -> sarif::Result {
     let account = match &f.account_alias {
         Some(alias) => format!("{} ({alias})", f.account_id),
-        None => f.account_id.clone(),
+        None => f.account_id.to_string(),
     };
     let location = sarif::Location::builder()
         .physical_location(
@@ -324,7 +324,7 @@ fn result(f: &Finding, uri: &str, line: u32, rule_index: Option<usize>) -> sarif
         props.insert("remediation".to_string(), json!(r));
     }
     let mut result = sarif::Result::builder()
-        .rule_id(f.rule_id.clone())
+        .rule_id(f.rule_id.to_string())
         .level(level(f.severity))
         .message(
             sarif::Message::builder()

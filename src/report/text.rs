@@ -151,7 +151,7 @@ fn account_key(f: &Finding) -> String {
 fn account_label(f: &Finding) -> String {
     match &f.account_alias {
         Some(alias) => format!("{} ({alias})", f.account_id),
-        None => f.account_id.clone(),
+        None => f.account_id.to_string(),
     }
 }
 

@@ -98,12 +98,15 @@ pub(super) fn multiple_active(_: &Params, a: &Account, u: &User, out: &mut Vec<R
     let summaries = active
         .iter()
         .map(|k| {
-            Value::Object(object([
-                ("access_key_id", opt_str(k.access_key_id.as_ref())),
+            json_object([
+                (
+                    "access_key_id",
+                    opt_str(k.access_key_id.as_ref()).to_value(),
+                ),
                 ("slot", k.slot.map_or(Value::Null, Value::from)),
                 ("created_at", ts(&k.created_at).into()),
-                ("last_used_at", ts_value(k.last_used_at.as_ref())),
-            ]))
+                ("last_used_at", ts_value(k.last_used_at.as_ref()).to_value()),
+            ])
         })
         .collect();
     out.push(finding(
@@ -119,7 +122,7 @@ pub(super) fn multiple_active(_: &Params, a: &Account, u: &User, out: &mut Vec<R
             object([("user_name", u.user_name.clone().into())]),
             "keep one active access key, deactivate the other",
         ),
-        object([("active_keys", Value::Array(summaries))]),
+        object([("active_keys", Value::Array(summaries).into())]),
     ));
 }
 

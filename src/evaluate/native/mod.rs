@@ -18,9 +18,9 @@ mod users;
 use std::collections::HashSet;
 
 use chrono::SecondsFormat;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::finding::{RawFinding, RawRemediation, Resource};
+use super::finding::{Detail, Fields, RawFinding, RawRemediation, Resource, Text};
 use crate::config::{Config, Thresholds};
 use crate::snapshot::{AccessKey, Account, KeyStatus, Timestamp, User};
 
@@ -91,22 +91,35 @@ fn ts(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn ts_value(t: Option<&Timestamp>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(ts(t)))
+fn ts_value(t: Option<&Timestamp>) -> Detail {
+    t.map_or(Detail::Null, |t| ts(t).into())
 }
 
-fn opt_str(s: Option<&String>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.clone()))
+fn opt_str(s: Option<&String>) -> Detail {
+    s.map_or(Detail::Null, |s| s.clone().into())
+}
+
+fn opt_slot(slot: Option<u8>) -> Detail {
+    slot.map_or(Detail::Null, |n| Detail::Int(n.into()))
 }
 
 /// A JSON object with its keys in the engine's (sorted) order.
-fn object<const N: usize>(mut pairs: [(&str, Value); N]) -> Map<String, Value> {
+fn object<const N: usize>(mut pairs: [(&'static str, Detail); N]) -> Fields {
     pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| (Text::from_static(k), v))
+        .collect()
+}
+
+/// The same, as a JSON value nested in a detail.
+fn json_object<const N: usize>(mut pairs: [(&str, Value); N]) -> Value {
+    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// `object.union(base, extra)`: `extra` wins, keys stay sorted.
-fn union(mut base: Map<String, Value>, extra: Map<String, Value>) -> Map<String, Value> {
+fn union(mut base: Fields, extra: Fields) -> Fields {
     base.extend(extra);
     base.sort_keys();
     base
@@ -147,7 +160,7 @@ fn latest<'t>(timestamps: impl Iterator<Item = &'t Timestamp>) -> Option<&'t Tim
 
 fn user_resource(user: &User) -> Resource {
     Resource {
-        kind: "aws_iam_user".into(),
+        kind: Text::from_static("aws_iam_user"),
         id: user.user_name.clone(),
         arn: user.arn.clone(),
         user: None,
@@ -156,7 +169,7 @@ fn user_resource(user: &User) -> Resource {
 
 fn key_resource(user: &User, key: &AccessKey) -> Resource {
     Resource {
-        kind: "aws_iam_access_key".into(),
+        kind: Text::from_static("aws_iam_access_key"),
         id: key_id(user, key),
         arn: user.arn.clone(),
         user: Some(user.user_name.clone()),
@@ -168,7 +181,7 @@ fn finding(
     resource: Resource,
     message: String,
     remediation: RawRemediation,
-    details: Map<String, Value>,
+    details: Fields,
 ) -> RawFinding {
     RawFinding {
         account_id: account.account_id.clone(),
@@ -180,9 +193,9 @@ fn finding(
 }
 
 /// `lib.manual`: a task for a person.
-fn manual(params: Map<String, Value>, task: &str) -> RawRemediation {
+fn manual(params: Fields, task: &'static str) -> RawRemediation {
     RawRemediation {
-        action: "manual".into(),
+        action: Text::from_static("manual"),
         params: union(params, object([("task", task.into())])),
     }
 }
@@ -191,12 +204,12 @@ fn manual(params: Map<String, Value>, task: &str) -> RawRemediation {
 fn user_remediation(
     p: &Params,
     user: &User,
-    action: &str,
-    params: Map<String, Value>,
+    action: &'static str,
+    params: Fields,
 ) -> RawRemediation {
     if p.is_break_glass(user) {
         RawRemediation {
-            action: "manual".into(),
+            action: Text::from_static("manual"),
             params: union(
                 params,
                 object([
@@ -208,7 +221,7 @@ fn user_remediation(
         }
     } else {
         RawRemediation {
-            action: action.into(),
+            action: Text::from_static(action),
             params: union(
                 params,
                 object([("user_name", user.user_name.clone().into())]),
@@ -218,16 +231,21 @@ fn user_remediation(
 }
 
 /// `lib.key_params`.
-fn key_params(user: &User, key: &AccessKey) -> Map<String, Value> {
+fn key_params(user: &User, key: &AccessKey) -> Fields {
     object([
         ("user_name", user.user_name.clone().into()),
         ("access_key_id", opt_str(key.access_key_id.as_ref())),
-        ("slot", key.slot.map_or(Value::Null, Value::from)),
+        ("slot", opt_slot(key.slot)),
     ])
 }
 
 /// `lib.key_remediation`: the action on a key with a known id, else a manual task.
-fn key_remediation(p: &Params, user: &User, key: &AccessKey, action: &str) -> RawRemediation {
+fn key_remediation(
+    p: &Params,
+    user: &User,
+    key: &AccessKey,
+    action: &'static str,
+) -> RawRemediation {
     match &key.access_key_id {
         Some(id) => user_remediation(
             p,
@@ -236,10 +254,10 @@ fn key_remediation(p: &Params, user: &User, key: &AccessKey, action: &str) -> Ra
             object([("access_key_id", id.clone().into())]),
         ),
         None => RawRemediation {
-            action: "manual".into(),
+            action: Text::from_static("manual"),
             params: object([
                 ("user_name", user.user_name.clone().into()),
-                ("slot", key.slot.map_or(Value::Null, Value::from)),
+                ("slot", opt_slot(key.slot)),
                 ("break_glass", p.is_break_glass(user).into()),
                 ("intended_action", action.into()),
                 (

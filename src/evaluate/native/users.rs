@@ -58,7 +58,7 @@ pub(super) fn break_glass_misconfigured(
             "fix the break-glass user by hand",
         ),
         object([
-            ("problems", Value::Array(codes)),
+            ("problems", Value::Array(codes).into()),
             ("access_keys", u.access_keys.len().into()),
             ("mfa_active", u.mfa_active.into()),
         ]),
@@ -98,7 +98,7 @@ pub(super) fn console_without_mfa(p: &Params, a: &Account, u: &User, out: &mut V
             "IAM user {} can sign in to the console with a password but has no MFA device",
             u.user_name
         ),
-        user_remediation(p, u, "enable_mfa", Map::new()),
+        user_remediation(p, u, "enable_mfa", Fields::new()),
         object([
             (
                 "password_last_used",
@@ -132,7 +132,7 @@ pub(super) fn inactive(p: &Params, a: &Account, u: &User, out: &mut Vec<RawFindi
     };
     let break_glass = p.is_break_glass(u);
     let remediation = if u.password.enabled {
-        user_remediation(p, u, "delete_login_profile", Map::new())
+        user_remediation(p, u, "delete_login_profile", Fields::new())
     } else {
         manual(
             object([

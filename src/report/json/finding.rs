@@ -7,9 +7,9 @@
 //! needs escaping goes to `serde_json`. The bytes are exactly those of `serde_json`'s pretty
 //! printer for the derived `Serialize` (the module's tests compare the two).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::evaluate::finding::{Remediation, Resource};
+use crate::evaluate::finding::{Detail, Fields, Remediation, Resource};
 use crate::evaluate::Finding;
 
 /// Write `finding` as an object whose `{` starts at the cursor, `depth` levels deep.
@@ -48,7 +48,7 @@ pub(super) fn write(out: &mut Vec<u8>, finding: &Finding, depth: usize) {
     }
     if !details.is_empty() {
         o.key("details");
-        write_map(o.out, details, o.depth);
+        write_fields(o.out, details, o.depth);
     }
     o.string("fingerprint", fingerprint);
     o.key("suppressed");
@@ -94,12 +94,30 @@ fn write_remediation(out: &mut Vec<u8>, remediation: &Remediation, depth: usize)
     }
     if !params.is_empty() {
         o.key("params");
-        write_map(o.out, params, o.depth);
+        write_fields(o.out, params, o.depth);
     }
     o.close();
 }
 
-fn write_map(out: &mut Vec<u8>, map: &Map<String, Value>, depth: usize) {
+fn write_fields(out: &mut Vec<u8>, fields: &Fields, depth: usize) {
+    let mut o = Object::open(out, depth);
+    for (k, v) in fields.iter() {
+        o.key(k);
+        match v {
+            Detail::Null => o.out.extend_from_slice(b"null"),
+            Detail::Bool(b) => o.out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Detail::Int(n) => {
+                use std::io::Write;
+                write!(o.out, "{n}").expect("writing to memory");
+            }
+            Detail::Str(s) => string(o.out, s),
+            Detail::Json(v) => write_value(o.out, v, o.depth),
+        }
+    }
+    o.close();
+}
+
+fn write_map(out: &mut Vec<u8>, map: &serde_json::Map<String, Value>, depth: usize) {
     let mut o = Object::open(out, depth);
     for (k, v) in map {
         o.key(k);
@@ -236,18 +254,18 @@ mod tests {
     #[test]
     fn findings_are_written_as_serde_json_pretty_writes_them() {
         let tricky = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} é ✓ 😀 \u{7f}";
-        let mut details = Map::new();
-        details.insert("age_days".into(), Value::from(412));
-        details.insert("negative".into(), Value::from(-3));
-        details.insert("ratio".into(), Value::from(0.25));
-        details.insert("big".into(), Value::from(u64::MAX));
-        details.insert("never_used".into(), Value::Bool(true));
-        details.insert("nothing".into(), Value::Null);
-        details.insert(tricky.into(), Value::from(tricky));
-        details.insert("empty_list".into(), Value::Array(vec![]));
-        details.insert("empty_object".into(), Value::Object(Map::new()));
+        let mut details = crate::evaluate::finding::Fields::new();
+        details.insert("age_days", Value::from(412));
+        details.insert("negative", Value::from(-3));
+        details.insert("ratio", Value::from(0.25));
+        details.insert("big", Value::from(u64::MAX));
+        details.insert("never_used", Value::Bool(true));
+        details.insert("nothing", Value::Null);
+        details.insert(tricky, Value::from(tricky));
+        details.insert("empty_list", Value::Array(vec![]));
+        details.insert("empty_object", Value::Object(serde_json::Map::new()));
         details.insert(
-            "keys".into(),
+            "keys",
             serde_json::json!([{"id": "AKIA1", "slot": 1, "tags": {"a": [1, [2, {}], "x"]}}, null]),
         );
         let full = Finding {
@@ -272,26 +290,26 @@ mod tests {
             details,
             fingerprint: "0123456789abcdef0123456789abcdef".into(),
             suppressed: true,
-            exception: Some(crate::evaluate::finding::AppliedException {
+            exception: Some(Box::new(crate::evaluate::finding::AppliedException {
                 status: "active",
                 resource: "AKIA*".into(),
                 reason: tricky.into(),
                 owner: "team".into(),
                 expires: "2027-01-01".parse().unwrap(),
-            }),
+            })),
         };
         let mut bare = full.clone();
         bare.account_alias = None;
         bare.resource.user = None;
         bare.remediation = None;
-        bare.details = Map::new();
+        bare.details = Default::default();
         bare.suppressed = false;
         bare.exception = None;
         let mut empty_remediation = bare.clone();
         empty_remediation.remediation = Some(Remediation {
             summary: None,
             action: None,
-            params: Map::new(),
+            params: Default::default(),
         });
         let mut params_only = bare.clone();
         params_only.remediation = Some(Remediation {
