@@ -99,13 +99,10 @@ pub(super) fn multiple_active(_: &Params, a: &Account, u: &User, out: &mut Vec<R
         .iter()
         .map(|k| {
             json_object([
-                (
-                    "access_key_id",
-                    opt_str(k.access_key_id.as_ref()).to_value(),
-                ),
-                ("slot", k.slot.map_or(Value::Null, Value::from)),
+                ("access_key_id", k.access_key_id.clone().into()),
+                ("slot", k.slot.into()),
                 ("created_at", ts(&k.created_at).into()),
-                ("last_used_at", ts_value(k.last_used_at.as_ref()).to_value()),
+                ("last_used_at", k.last_used_at.as_ref().map(ts).into()),
             ])
         })
         .collect();
