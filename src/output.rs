@@ -25,31 +25,46 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), OutputError> {
+    write_atomic_buffered(path, |w| write(w))
+}
+
+/// [`write_atomic_with`] for a writer that wants the file itself beneath the buffer (to copy
+/// into it from another file in the kernel), and that returns what it made.
+pub fn write_atomic_buffered<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<T>,
+) -> Result<T, OutputError> {
     let err = |source| OutputError {
         path: path.display().to_string(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".credwarden-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(err)?;
-    {
+    let made = {
         let mut buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        write(&mut buffered).map_err(err)?;
+        let made = write(&mut buffered).map_err(err)?;
         buffered.flush().map_err(err)?;
-    }
+        made
+    };
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     // Make the rename itself durable.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(made)
+}
+
+/// The directory a file is (to be) in.
+pub fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(test)]

@@ -58,9 +58,34 @@ fn check_paths(snapshot: &Snapshot) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Findings come in report order (they are made a section at a time, each section sorted on its
+/// own): every finding's sort key is at most the next one's, and none repeats the one before.
+fn check_order(findings: &[Finding]) -> Result<(), TestCaseError> {
+    for pair in findings.windows(2) {
+        prop_assert!(
+            pair[0].sort_key() <= pair[1].sort_key(),
+            "report order: {} {} {} before {} {} {}",
+            pair[0].rule_id,
+            pair[0].account_id,
+            pair[0].resource.id,
+            pair[1].rule_id,
+            pair[1].account_id,
+            pair[1].resource.id
+        );
+        prop_assert!(
+            !(pair[0].rule_id == pair[1].rule_id
+                && pair[0].fingerprint == pair[1].fingerprint
+                && pair[0].message == pair[1].message),
+            "no duplicates"
+        );
+    }
+    Ok(())
+}
+
 fn check(snapshot: &Snapshot) -> Result<(), TestCaseError> {
     check_paths(snapshot)?;
     let first = findings(snapshot);
+    check_order(&first)?;
     prop_assert_eq!(
         &first,
         &findings(snapshot),
@@ -231,6 +256,7 @@ fn fast_and_plain_paths_agree_on_synthetic_organisations() {
             users: 400,
         });
         let mut fast = findings(&s);
+        check_order(&fast).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         fast.extend(findings_with(&s, Path::Fast, other_config()));
         for rule in [
             "CW101", "CW102", "CW103", "CW104", "CW105", "CW301", "CW302", "CW303", "CW304",
@@ -243,6 +269,25 @@ fn fast_and_plain_paths_agree_on_synthetic_organisations() {
         }
         check_paths(&s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
+}
+
+/// Accounts out of order, and two accounts with one id (each user twice): the findings are in
+/// report order, each once, and the same on both paths.
+#[test]
+fn accounts_out_of_order_or_repeated() {
+    let mut s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed: 3,
+        accounts: 3,
+        users: 200,
+    });
+    s.accounts.reverse();
+    let twin = s.accounts[0].clone();
+    s.accounts.push(twin);
+    let all = findings(&s);
+    check_order(&all).unwrap();
+    s.accounts.pop();
+    assert_eq!(all, findings(&s), "the repeated account adds nothing");
+    check_paths(&s).unwrap();
 }
 
 proptest! {

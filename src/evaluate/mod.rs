@@ -9,9 +9,11 @@ mod engine;
 pub mod finding;
 pub mod metadata;
 mod native;
+mod order;
 pub mod policies;
 pub mod query;
 mod severity;
+mod stream;
 pub mod testing;
 mod text;
 
@@ -22,6 +24,7 @@ pub use finding::{AppliedException, Finding, Remediation, Resource};
 pub use metadata::RuleMetadata;
 pub use policies::{PolicyFile, PolicySet};
 pub use severity::Severity;
+pub use stream::{FindingStream, Tally};
 
 /// Why policies could not be loaded or evaluated.
 #[derive(Debug, thiserror::Error)]

@@ -39,17 +39,7 @@ pub enum Format {
 
 /// Counts of findings that are not suppressed, by severity (most severe first).
 pub fn severity_counts(evaluation: &Evaluation) -> Vec<(Severity, usize)> {
-    Severity::ALL
-        .into_iter()
-        .map(|s| {
-            let n = evaluation
-                .findings
-                .iter()
-                .filter(|f| !f.suppressed && f.severity == s)
-                .count();
-            (s, n)
-        })
-        .collect()
+    evaluation.tally.by_severity().collect()
 }
 
 /// Per-account facts shown in reports.

@@ -5,7 +5,11 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use std::path::{Path, PathBuf};
+
 use super::{account_summaries, severity_counts, Report};
+use crate::evaluate::{Evaluation, FindingStream};
+use crate::snapshot::LoadedSnapshot;
 
 mod finding;
 
@@ -31,6 +35,74 @@ const FINDINGS_PER_BATCH: usize = 1024;
 
 fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std::io::Result<()> {
     let doc = document(report);
+    write_head(&doc, out)?;
+    parallel::write_array(doc.findings, out, 2, batch, finding::write)?;
+    write_tail(!doc.findings.is_empty(), out)
+}
+
+/// Write the JSON report of the evaluation `stream` makes — the same bytes [`write`] writes of
+/// that evaluation made whole — and return the evaluation (without its findings).
+///
+/// The findings are serialised a section at a time, on the core that made the section, as soon
+/// as it is made, and dropped: at 100,000 users that is half a million findings never held at
+/// once. The report's summary counts them and comes before them, so their text waits in a
+/// spill — memory up to a limit, then an unnamed temporary file in `spill_dir` (the output's
+/// directory, so that the kernel can copy it into the output without reading it back) — until
+/// the summary is written.
+pub fn write_streamed<W: Write>(
+    stream: FindingStream,
+    input: &LoadedSnapshot,
+    config_path: Option<PathBuf>,
+    policy_dirs: Vec<PathBuf>,
+    spill_dir: &Path,
+    out: &mut W,
+) -> std::io::Result<Evaluation> {
+    stream_into(
+        stream,
+        input,
+        config_path,
+        policy_dirs,
+        spill::Spill::new(spill_dir),
+        out,
+    )
+}
+
+fn stream_into<W: Write>(
+    stream: FindingStream,
+    input: &LoadedSnapshot,
+    config_path: Option<PathBuf>,
+    policy_dirs: Vec<PathBuf>,
+    mut spill: spill::Spill,
+    out: &mut W,
+) -> std::io::Result<Evaluation> {
+    let evaluation = stream.run(
+        |findings| {
+            let mut text = Vec::with_capacity(findings.len() * 1536);
+            for f in &findings {
+                text.extend_from_slice(b",\n");
+                nested::indent(&mut text, 2).expect("writing to memory");
+                finding::write(&mut text, f, 2);
+            }
+            text
+        },
+        |text| spill.write(&text),
+    )?;
+    let report = Report {
+        evaluation: &evaluation,
+        input,
+        config_path,
+        policy_dirs,
+    };
+    write_head(&document(&report), out)?;
+    // Every finding's text starts with the separator `,`; the first one's does not take it.
+    let any = !spill.is_empty();
+    spill.copy_to(out, usize::from(any))?;
+    write_tail(any, out)?;
+    Ok(evaluation)
+}
+
+/// Everything before the findings' elements: the run's metadata and `"findings": [`.
+fn write_head(doc: &Document, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(b"{")?;
     let header: [(&str, &dyn erased::Json); 7] = [
         ("tool", &doc.tool),
@@ -46,12 +118,83 @@ fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std
         value.write_nested(out, 1)?;
         out.write_all(b",")?;
     }
-    out.write_all(b"\n  \"findings\": [")?;
-    parallel::write_array(doc.findings, out, 2, batch, finding::write)?;
-    if !doc.findings.is_empty() {
+    out.write_all(b"\n  \"findings\": [")
+}
+
+/// Everything after the findings' elements.
+fn write_tail(any_findings: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if any_findings {
         out.write_all(b"\n  ")?;
     }
     out.write_all(b"]\n}\n")
+}
+
+/// Text kept in memory up to a limit, then in an unnamed temporary file (gone when closed,
+/// whatever happens to the process).
+mod spill {
+    use std::fs::File;
+    use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+    use std::path::{Path, PathBuf};
+
+    /// Beyond this the text goes to a file: a report this large is written faster than it is
+    /// made, and memory is what a large scan runs short of.
+    const IN_MEMORY: usize = 32 << 20;
+
+    pub struct Spill {
+        memory: Vec<u8>,
+        file: Option<BufWriter<File>>,
+        dir: PathBuf,
+        limit: usize,
+    }
+
+    impl Spill {
+        pub fn new(dir: &Path) -> Spill {
+            Spill::with_limit(dir, IN_MEMORY)
+        }
+
+        /// A spill that keeps at most `limit` bytes in memory.
+        pub fn with_limit(dir: &Path, limit: usize) -> Spill {
+            Spill {
+                memory: Vec::new(),
+                file: None,
+                dir: dir.to_path_buf(),
+                limit,
+            }
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.memory.is_empty() && self.file.is_none()
+        }
+
+        pub fn write(&mut self, text: &[u8]) -> io::Result<()> {
+            if let Some(file) = &mut self.file {
+                return file.write_all(text);
+            }
+            if self.memory.len() + text.len() <= self.limit {
+                self.memory.extend_from_slice(text);
+                return Ok(());
+            }
+            let mut file = BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(&self.dir)?);
+            file.write_all(&self.memory)?;
+            file.write_all(text)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+            Ok(())
+        }
+
+        /// Append the text, but its first `skip` bytes, to `out`.
+        pub fn copy_to<W: Write>(self, out: &mut W, skip: usize) -> io::Result<()> {
+            match self.file {
+                None => out.write_all(&self.memory[skip.min(self.memory.len())..]),
+                Some(file) => {
+                    let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                    file.seek(SeekFrom::Start(skip as u64))?;
+                    // A file into a file: `copy_file_range` on Linux, in the kernel.
+                    io::copy(&mut file, out).map(drop)
+                }
+            }
+        }
+    }
 }
 
 /// The report document; `findings` and `exceptions` are borrowed from the evaluation.
@@ -110,8 +253,8 @@ fn document<'a>(report: &'a Report) -> Document<'a> {
         }),
         accounts,
         summary: json!({
-            "findings": ev.findings.iter().filter(|f| !f.suppressed).count(),
-            "suppressed": ev.findings.iter().filter(|f| f.suppressed).count(),
+            "findings": ev.tally.open(),
+            "suppressed": ev.tally.suppressed(),
             "by_severity": by_severity,
         }),
         rules,
@@ -371,5 +514,92 @@ mod tests {
         let mut out = Vec::new();
         write(&report, &mut out).unwrap();
         assert_eq!(out, expected);
+    }
+
+    /// The streamed report is the report of the whole evaluation, byte for byte: with and
+    /// without exceptions (in force, expired, unused), with the spill in memory and in a file,
+    /// with no findings at all, and with accounts that share an id or are out of order.
+    #[test]
+    fn streamed_report_is_the_whole_report() {
+        use crate::evaluate::{Context, Evaluator, PolicySet};
+        let mut snapshot = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 7,
+            accounts: 4,
+            users: 300,
+        });
+        let twin = snapshot.accounts[1].clone();
+        snapshot.accounts.reverse();
+        snapshot.accounts.push(twin);
+        let input = LoadedSnapshot::from_file(snapshot, PathBuf::from("synthetic.json"));
+        let exceptions = crate::config::Config::parse(
+            "exceptions:\n  - rule: CW304\n    resource: '*user-1*'\n    reason: r\n    owner: o\n    expires: 2027-01-01\n  - rule: cw101\n    resource: '*'\n    reason: r\n    owner: o\n    expires: 2026-01-01\n  - rule: CW999\n    resource: '*'\n    reason: r\n    owner: o\n    expires: 2027-01-01\n",
+            "exceptions.yaml",
+        )
+        .unwrap();
+        let nothing = crate::config::Config::parse(
+            "rules:\n  disable: [CW101, CW102, CW103, CW104, CW105, CW201, CW202, CW203, CW301, CW302, CW303, CW304, CW305, CW401, CW402, CW901, CW902]\n",
+            "nothing.yaml",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, config) in [
+            ("default", crate::config::Config::default()),
+            ("exceptions", exceptions),
+            ("nothing", nothing),
+        ] {
+            let ctx = Context {
+                now: "2026-11-21T00:00:00Z".parse().unwrap(),
+                config,
+            };
+            let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+            let whole = evaluator.evaluate(&input.snapshot, &ctx).unwrap();
+            let report = Report {
+                evaluation: &whole,
+                input: &input,
+                config_path: None,
+                policy_dirs: vec![],
+            };
+            let mut expected = Vec::new();
+            write(&report, &mut expected).unwrap();
+            for limit in [usize::MAX, 1000] {
+                let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
+                let mut out = Vec::new();
+                let streamed = stream_into(
+                    stream,
+                    &input,
+                    None,
+                    vec![],
+                    spill::Spill::with_limit(dir.path(), limit),
+                    &mut out,
+                )
+                .unwrap();
+                assert!(
+                    out == expected,
+                    "{name}, spill limit {limit}: the streamed report differs"
+                );
+                assert_eq!(streamed.tally, whole.tally, "{name}");
+                assert_eq!(streamed.rule_timings.len(), whole.rule_timings.len());
+                assert!(streamed.findings.is_empty());
+            }
+            if name == "nothing" {
+                assert!(whole.findings.is_empty());
+            } else {
+                assert!(whole.findings.len() > 500, "{name}");
+            }
+            if name == "exceptions" {
+                let status: Vec<_> = whole
+                    .exceptions
+                    .iter()
+                    .map(|e| (e.status, e.matched > 0))
+                    .collect();
+                assert_eq!(
+                    status,
+                    [("active", true), ("expired", true), ("unused", false)]
+                );
+                assert!(whole.tally.suppressed() > 0);
+            }
+        }
+        // Nothing is left in the spill's directory: its file had no name.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

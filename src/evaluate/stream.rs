@@ -1,0 +1,521 @@
+//! Findings made a section at a time, in report order, on every core.
+//!
+//! An evaluation is cut into sections: the findings of one interpreted rule, or those of one
+//! native rule over one account. Sections follow the report order (most severe rule first, then
+//! rule id, then account id), so sorting each section on its own sorts them all, and a caller can
+//! consume each section — serialise it, count it — as soon as it is made, and never hold every
+//! finding at once. At 100,000 users a scan makes half a million findings: kept whole they were
+//! most of its memory, and touching that much fresh memory most of its time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use super::engine::{Context, Evaluation, ExceptionStatus};
+use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remediation, Text};
+use super::{native, order, RuleMetadata, Severity};
+use crate::config::{Exception, ExceptionMatch};
+use crate::snapshot::{Account, Snapshot};
+
+/// How many findings an evaluation made, by what they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Findings not suppressed, by severity in [`Severity::ALL`] order.
+    open: [usize; Severity::ALL.len()],
+    suppressed: usize,
+}
+
+impl Tally {
+    pub fn of(findings: &[Finding]) -> Tally {
+        let mut tally = Tally::default();
+        for f in findings {
+            tally.count(f);
+        }
+        tally
+    }
+
+    fn count(&mut self, f: &Finding) {
+        if f.suppressed {
+            self.suppressed += 1;
+        } else {
+            self.open[Severity::ALL
+                .iter()
+                .position(|s| *s == f.severity)
+                .expect("every severity is in ALL")] += 1;
+        }
+    }
+
+    fn add(&mut self, other: &Tally) {
+        for (sum, n) in self.open.iter_mut().zip(other.open) {
+            *sum += n;
+        }
+        self.suppressed += other.suppressed;
+    }
+
+    /// Findings not suppressed.
+    pub fn open(&self) -> usize {
+        self.open.iter().sum()
+    }
+
+    /// Findings an exception suppressed.
+    pub fn suppressed(&self) -> usize {
+        self.suppressed
+    }
+
+    /// Findings not suppressed, by severity, most severe first.
+    pub fn by_severity(&self) -> impl Iterator<Item = (Severity, usize)> + '_ {
+        Severity::ALL.into_iter().zip(self.open)
+    }
+
+    /// Whether a finding at or above `threshold` is not suppressed.
+    pub fn any_open_at_or_above(&self, threshold: Severity) -> bool {
+        self.by_severity().any(|(s, n)| s >= threshold && n > 0)
+    }
+}
+
+/// One section of work, in report order.
+enum Work<'s> {
+    /// Findings a rule produced in the interpreter, to complete.
+    Interpreted {
+        rule: usize,
+        raws: Mutex<Vec<RawFinding>>,
+    },
+    /// A native rule over the users of the accounts with one account id.
+    Native {
+        rule: usize,
+        run: native::UserRule,
+        accounts: Vec<&'s Account>,
+    },
+}
+
+impl Work<'_> {
+    fn rule(&self) -> usize {
+        match self {
+            Work::Interpreted { rule, .. } | Work::Native { rule, .. } => *rule,
+        }
+    }
+}
+
+/// An evaluation whose interpreted rules have run, ready to make its findings section by section
+/// ([`FindingStream::run`]). Made by [`super::Evaluator::stream`].
+pub struct FindingStream<'s> {
+    snapshot: &'s Snapshot,
+    ctx: &'s Context,
+    now_ns: i64,
+    rules: Vec<RuleMetadata>,
+    work: Vec<Work<'s>>,
+    /// Each rule's time so far (the interpreted rules').
+    took: Vec<Duration>,
+    policy_digest: String,
+}
+
+/// The findings of interpreted rules, and the native rules to run, by index into the rules.
+pub(super) struct Parts {
+    pub interpreted: Vec<(usize, Vec<RawFinding>)>,
+    pub native: Vec<(usize, native::UserRule)>,
+}
+
+impl<'s> FindingStream<'s> {
+    pub(super) fn new(
+        snapshot: &'s Snapshot,
+        ctx: &'s Context,
+        now_ns: i64,
+        rules: Vec<RuleMetadata>,
+        parts: Parts,
+        took: Vec<Duration>,
+        policy_digest: String,
+    ) -> FindingStream<'s> {
+        let mut work: Vec<Work<'s>> = parts
+            .interpreted
+            .into_iter()
+            .map(|(rule, raws)| Work::Interpreted {
+                rule,
+                raws: Mutex::new(raws),
+            })
+            .collect();
+        // Native rules visit only the accounts that were collected, grouped by account id.
+        let mut by_id: BTreeMap<&str, Vec<&Account>> = BTreeMap::new();
+        for account in snapshot.accounts.iter().filter(|a| a.error.is_none()) {
+            by_id.entry(&account.account_id).or_default().push(account);
+        }
+        for (rule, run) in parts.native {
+            work.extend(by_id.values().map(|accounts| Work::Native {
+                rule,
+                run,
+                accounts: accounts.clone(),
+            }));
+        }
+        // Report order: most severe rule first, then rule id; a rule's sections are in account
+        // order already, and the sort is stable.
+        work.sort_by(|a, b| {
+            let (a, b) = (&rules[a.rule()], &rules[b.rule()]);
+            b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id))
+        });
+        FindingStream {
+            snapshot,
+            ctx,
+            now_ns,
+            rules,
+            work,
+            took,
+            policy_digest,
+        }
+    }
+
+    /// Make every section's findings on every core. Each section, completed, matched against the
+    /// exceptions, sorted and without duplicates, goes through `render` on the core that made it;
+    /// `sink` receives what `render` returns on the calling thread, section after section in
+    /// report order. Returns the evaluation without its findings (they went to `sink`), with
+    /// their tally. Stops at `sink`'s first error.
+    pub fn run<T: Send>(
+        self,
+        render: impl Fn(Vec<Finding>) -> T + Sync,
+        mut sink: impl FnMut(T) -> std::io::Result<()>,
+    ) -> std::io::Result<Evaluation> {
+        let params = native::Params::new(self.now_ns, &self.ctx.config);
+        let today = self.ctx.now.date_naive();
+        let exceptions = &self.ctx.config.exceptions;
+        let section = |worker: &mut Worker, i: usize| {
+            let findings = worker.section(&self.work[i], &params, exceptions, today);
+            render(findings)
+        };
+        let new_worker = || Worker::new(self.snapshot, &self.rules, exceptions.len());
+        let workers = crate::cores().min(self.work.len());
+        let done: Vec<Worker> = if workers <= 1 {
+            let mut worker = new_worker();
+            for i in 0..self.work.len() {
+                sink(section(&mut worker, i))?;
+            }
+            vec![worker]
+        } else {
+            in_parallel(self.work.len(), workers, new_worker, section, &mut sink)?
+        };
+
+        let mut tally = Tally::default();
+        let mut matched = vec![0; exceptions.len()];
+        let mut took = self.took;
+        for worker in &done {
+            tally.add(&worker.tally);
+            for (sum, n) in matched.iter_mut().zip(&worker.matched) {
+                *sum += n;
+            }
+            for (sum, t) in took.iter_mut().zip(&worker.took) {
+                *sum += *t;
+            }
+        }
+        for (rule, took) in self.rules.iter().zip(&took) {
+            tracing::debug!("rule {} took {:?}", rule.id, took);
+        }
+        Ok(Evaluation {
+            findings: Vec::new(),
+            tally,
+            exceptions: exception_statuses(exceptions, &matched, today),
+            rule_timings: self.rules.iter().map(|r| r.id.clone()).zip(took).collect(),
+            rules: self.rules,
+            evaluated_at: self.ctx.now,
+            policy_digest: self.policy_digest,
+        })
+    }
+}
+
+/// Run `sections` on `workers` threads, each taking the next section not yet taken, and hand
+/// what each makes to `sink` in section order. Workers run at most a few sections ahead of
+/// `sink`, so what waits for it stays small however slow it is.
+fn in_parallel<T: Send>(
+    sections: usize,
+    workers: usize,
+    new_worker: impl Fn() -> Worker + Sync,
+    section: impl Fn(&mut Worker, usize) -> T + Sync,
+    sink: &mut impl FnMut(T) -> std::io::Result<()>,
+) -> std::io::Result<Vec<Worker>> {
+    let next = AtomicUsize::new(0);
+    let window = Window::new(workers * 4);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, T)>();
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let tx = tx.clone();
+                let (next, window, section, new_worker) = (&next, &window, &section, &new_worker);
+                scope.spawn(move || {
+                    let mut worker = new_worker();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= sections || !window.wait_for(i) {
+                            break;
+                        }
+                        if tx.send((i, section(&mut worker, i))).is_err() {
+                            break; // the sink has stopped
+                        }
+                    }
+                    worker
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut outcome = Ok(());
+        let mut pending = BTreeMap::new();
+        'sections: for wanted in 0..sections {
+            let made = loop {
+                if let Some(made) = pending.remove(&wanted) {
+                    break made;
+                }
+                match rx.recv() {
+                    Ok((i, made)) => {
+                        pending.insert(i, made);
+                    }
+                    Err(_) => break 'sections, // a worker panicked: joined below
+                };
+            };
+            if let Err(e) = sink(made) {
+                outcome = Err(e);
+                break;
+            }
+            window.advance();
+        }
+        window.close();
+        drop(rx);
+        let done: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        outcome.map(|()| done)
+    })
+}
+
+/// How far ahead of the consumer workers may run.
+struct Window {
+    /// Sections consumed; `usize::MAX` once the consumer has stopped.
+    consumed: Mutex<usize>,
+    moved: Condvar,
+    size: usize,
+}
+
+impl Window {
+    fn new(size: usize) -> Window {
+        Window {
+            consumed: Mutex::new(0),
+            moved: Condvar::new(),
+            size,
+        }
+    }
+
+    /// Wait until section `i` is within the window; false once the consumer has stopped.
+    fn wait_for(&self, i: usize) -> bool {
+        let mut consumed = self.consumed.lock().unwrap_or_else(|p| p.into_inner());
+        while *consumed != usize::MAX && i >= *consumed + self.size {
+            consumed = self.moved.wait(consumed).unwrap_or_else(|p| p.into_inner());
+        }
+        *consumed != usize::MAX
+    }
+
+    fn advance(&self) {
+        let mut consumed = self.consumed.lock().unwrap_or_else(|p| p.into_inner());
+        *consumed += 1;
+        self.moved.notify_all();
+    }
+
+    fn close(&self) {
+        *self.consumed.lock().unwrap_or_else(|p| p.into_inner()) = usize::MAX;
+        self.moved.notify_all();
+    }
+}
+
+/// What one core keeps between sections: its own copies of the shared texts (so no reference
+/// count is contended between cores), and its counts.
+struct Worker {
+    stamps: Vec<Stamp>,
+    accounts: Accounts,
+    raws: Vec<RawFinding>,
+    tally: Tally,
+    matched: Vec<usize>,
+    took: Vec<Duration>,
+}
+
+impl Worker {
+    fn new(snapshot: &Snapshot, rules: &[RuleMetadata], exceptions: usize) -> Worker {
+        Worker {
+            stamps: rules.iter().map(Stamp::of).collect(),
+            accounts: Accounts::of(snapshot),
+            raws: Vec::new(),
+            tally: Tally::default(),
+            matched: vec![0; exceptions],
+            took: vec![Duration::ZERO; rules.len()],
+        }
+    }
+
+    /// One section's findings: made, completed, matched against the exceptions, sorted, and
+    /// without duplicates.
+    fn section(
+        &mut self,
+        work: &Work<'_>,
+        params: &native::Params,
+        exceptions: &[Exception],
+        today: NaiveDate,
+    ) -> Vec<Finding> {
+        let started = Instant::now();
+        let rule = work.rule();
+        match work {
+            Work::Interpreted { raws, .. } => {
+                let mut raws = raws.lock().unwrap_or_else(|p| p.into_inner());
+                self.raws.append(&mut raws);
+            }
+            Work::Native { run, accounts, .. } => {
+                for account in accounts {
+                    for user in &account.users {
+                        run(params, account, user, &mut self.raws);
+                    }
+                }
+            }
+        }
+        let stamp = &self.stamps[rule];
+        let mut findings: Vec<Finding> = self
+            .raws
+            .drain(..)
+            .map(|raw| complete(stamp, raw, &self.accounts))
+            .collect();
+        mark_exceptions(&mut findings, exceptions, today, &mut self.matched);
+        order::sort_and_dedup(&mut findings);
+        for f in &findings {
+            self.tally.count(f);
+        }
+        self.took[rule] += started.elapsed();
+        findings
+    }
+}
+
+/// What every finding of a rule shares, made once per rule.
+struct Stamp {
+    id: Text,
+    slug: Text,
+    title: Text,
+    severity: Severity,
+    summary: Option<Text>,
+}
+
+impl Stamp {
+    fn of(rule: &RuleMetadata) -> Stamp {
+        Stamp {
+            id: Text::from(&rule.id),
+            slug: Text::from(&rule.slug),
+            title: Text::from(&rule.title),
+            severity: rule.severity,
+            summary: rule.remediation.as_ref().map(Text::from),
+        }
+    }
+}
+
+/// The accounts' ids and aliases, each shared by the account's findings.
+struct Accounts(HashMap<String, (Text, Option<Text>)>);
+
+impl Accounts {
+    fn of(snapshot: &Snapshot) -> Accounts {
+        let texts = |a: &Account| (Text::from(&a.account_id), a.alias.as_ref().map(Text::from));
+        Accounts(
+            snapshot
+                .accounts
+                .iter()
+                .map(|a| (a.account_id.clone(), texts(a)))
+                .collect(),
+        )
+    }
+
+    /// The id and alias of an account; a rule may name one the snapshot lacks (no alias).
+    fn get(&self, account_id: String) -> (Text, Option<Text>) {
+        match self.0.get(&account_id) {
+            Some((id, alias)) => (id.clone(), alias.clone()),
+            None => (Text::from(account_id), None),
+        }
+    }
+}
+
+/// A rule's raw finding with the rule's metadata, its account's alias and its fingerprint.
+fn complete(rule: &Stamp, raw: RawFinding, accounts: &Accounts) -> Finding {
+    let remediation = match (raw.remediation, &rule.summary) {
+        (None, None) => None,
+        (r, summary) => Some(Remediation {
+            summary: summary.clone(),
+            action: r.as_ref().map(|r| r.action.clone()),
+            params: r.map(|r| r.params).unwrap_or_default(),
+        }),
+    };
+    let fingerprint = fingerprint(&rule.id, &raw.account_id, &raw.resource);
+    let (account_id, account_alias) = accounts.get(raw.account_id);
+    Finding {
+        fingerprint,
+        rule_id: rule.id.clone(),
+        slug: rule.slug.clone(),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        account_alias,
+        account_id,
+        resource: raw.resource,
+        message: raw.message,
+        remediation,
+        details: raw.details,
+        suppressed: false,
+        exception: None,
+    }
+}
+
+/// Mark findings covered by an exception: the first one in force wins, else the first expired.
+/// Counts each exception's matches into `matched`.
+fn mark_exceptions(
+    findings: &mut [Finding],
+    exceptions: &[Exception],
+    today: NaiveDate,
+    matched: &mut [usize],
+) {
+    if exceptions.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        let mut candidates = exceptions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.matches(f, today).map(|m| (i, e, m)));
+        let first = candidates.next();
+        let hit = match first {
+            Some((_, _, ExceptionMatch::Expired)) => candidates
+                .find(|(_, _, m)| *m == ExceptionMatch::Active)
+                .or(first),
+            _ => first,
+        };
+        if let Some((i, e, m)) = hit {
+            matched[i] += 1;
+            f.suppressed = m == ExceptionMatch::Active;
+            f.exception = Some(Box::new(AppliedException {
+                status: if f.suppressed { "active" } else { "expired" },
+                resource: e.resource.clone(),
+                reason: e.reason.clone(),
+                owner: e.owner.clone(),
+                expires: e.expires,
+            }));
+        }
+    }
+}
+
+/// What each exception did in the run.
+fn exception_statuses(
+    exceptions: &[Exception],
+    matched: &[usize],
+    today: NaiveDate,
+) -> Vec<ExceptionStatus> {
+    exceptions
+        .iter()
+        .zip(matched)
+        .map(|(e, &matched)| ExceptionStatus {
+            status: if today > e.expires {
+                "expired"
+            } else if matched == 0 {
+                "unused"
+            } else {
+                "active"
+            },
+            exception: e.clone(),
+            matched,
+        })
+        .collect()
+}
