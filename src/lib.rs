@@ -28,6 +28,7 @@ pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod output;
+mod parallel;
 pub mod remediate;
 pub mod report;
 pub mod snapshot;

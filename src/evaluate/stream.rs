@@ -8,8 +8,7 @@
 //! most of its memory, and touching that much fresh memory most of its time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -183,16 +182,7 @@ impl<'s> FindingStream<'s> {
             render(findings)
         };
         let new_worker = || Worker::new(self.snapshot, &self.rules, exceptions.len());
-        let workers = crate::cores().min(self.work.len());
-        let done: Vec<Worker> = if workers <= 1 {
-            let mut worker = new_worker();
-            for i in 0..self.work.len() {
-                sink(section(&mut worker, i))?;
-            }
-            vec![worker]
-        } else {
-            in_parallel(self.work.len(), workers, new_worker, section, &mut sink)?
-        };
+        let done = crate::parallel::in_order(self.work.len(), new_worker, section, &mut sink)?;
 
         let mut tally = Tally::default();
         let mut matched = vec![0; exceptions.len()];
@@ -218,108 +208,6 @@ impl<'s> FindingStream<'s> {
             evaluated_at: self.ctx.now,
             policy_digest: self.policy_digest,
         })
-    }
-}
-
-/// Run `sections` on `workers` threads, each taking the next section not yet taken, and hand
-/// what each makes to `sink` in section order. Workers run at most a few sections ahead of
-/// `sink`, so what waits for it stays small however slow it is.
-fn in_parallel<T: Send>(
-    sections: usize,
-    workers: usize,
-    new_worker: impl Fn() -> Worker + Sync,
-    section: impl Fn(&mut Worker, usize) -> T + Sync,
-    sink: &mut impl FnMut(T) -> std::io::Result<()>,
-) -> std::io::Result<Vec<Worker>> {
-    let next = AtomicUsize::new(0);
-    let window = Window::new(workers * 4);
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<(usize, T)>();
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let tx = tx.clone();
-                let (next, window, section, new_worker) = (&next, &window, &section, &new_worker);
-                scope.spawn(move || {
-                    let mut worker = new_worker();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= sections || !window.wait_for(i) {
-                            break;
-                        }
-                        if tx.send((i, section(&mut worker, i))).is_err() {
-                            break; // the sink has stopped
-                        }
-                    }
-                    worker
-                })
-            })
-            .collect();
-        drop(tx);
-        let mut outcome = Ok(());
-        let mut pending = BTreeMap::new();
-        'sections: for wanted in 0..sections {
-            let made = loop {
-                if let Some(made) = pending.remove(&wanted) {
-                    break made;
-                }
-                match rx.recv() {
-                    Ok((i, made)) => {
-                        pending.insert(i, made);
-                    }
-                    Err(_) => break 'sections, // a worker panicked: joined below
-                };
-            };
-            if let Err(e) = sink(made) {
-                outcome = Err(e);
-                break;
-            }
-            window.advance();
-        }
-        window.close();
-        drop(rx);
-        let done: Vec<Worker> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
-        outcome.map(|()| done)
-    })
-}
-
-/// How far ahead of the consumer workers may run.
-struct Window {
-    /// Sections consumed; `usize::MAX` once the consumer has stopped.
-    consumed: Mutex<usize>,
-    moved: Condvar,
-    size: usize,
-}
-
-impl Window {
-    fn new(size: usize) -> Window {
-        Window {
-            consumed: Mutex::new(0),
-            moved: Condvar::new(),
-            size,
-        }
-    }
-
-    /// Wait until section `i` is within the window; false once the consumer has stopped.
-    fn wait_for(&self, i: usize) -> bool {
-        let mut consumed = self.consumed.lock().unwrap_or_else(|p| p.into_inner());
-        while *consumed != usize::MAX && i >= *consumed + self.size {
-            consumed = self.moved.wait(consumed).unwrap_or_else(|p| p.into_inner());
-        }
-        *consumed != usize::MAX
-    }
-
-    fn advance(&self) {
-        let mut consumed = self.consumed.lock().unwrap_or_else(|p| p.into_inner());
-        *consumed += 1;
-        self.moved.notify_all();
-    }
-
-    fn close(&self) {
-        *self.consumed.lock().unwrap_or_else(|p| p.into_inner()) = usize::MAX;
-        self.moved.notify_all();
     }
 }
 

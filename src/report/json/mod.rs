@@ -387,10 +387,7 @@ mod erased {
 
 /// The elements of a large array, serialised on every core and written in order.
 mod parallel {
-    use std::collections::BTreeMap;
     use std::io::{self, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::mpsc;
 
     use super::nested::indent;
 
@@ -404,46 +401,11 @@ mod parallel {
         write_item: fn(&mut Vec<u8>, &T, usize),
     ) -> io::Result<()> {
         let batches: Vec<&[T]> = items.chunks(batch.max(1)).collect();
-        let workers = crate::cores().min(batches.len());
-        if workers <= 1 {
-            for (i, chunk) in batches.iter().enumerate() {
-                out.write_all(&serialise(chunk, i == 0, depth, write_item))?;
-            }
-            return Ok(());
-        }
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            // Bounded: workers wait while the writer is behind, so memory stays small.
-            let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
-            for _ in 0..workers {
-                let tx = tx.clone();
-                let (next, batches) = (&next, &batches);
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chunk) = batches.get(i) else { break };
-                    if tx
-                        .send((i, serialise(chunk, i == 0, depth, write_item)))
-                        .is_err()
-                    {
-                        break; // the writer has stopped
-                    }
-                });
-            }
-            drop(tx);
-            let mut pending = BTreeMap::new();
-            for wanted in 0..batches.len() {
-                let text = loop {
-                    if let Some(text) = pending.remove(&wanted) {
-                        break text;
-                    }
-                    let (i, text) = rx.recv().expect("a worker ended without its batch");
-                    pending.insert(i, text);
-                };
-                // On an error `rx` is dropped on return: the workers stop at their next send.
-                out.write_all(&text)?;
-            }
-            Ok(())
+        let make = |_: &mut (), i: usize| serialise(batches[i], i == 0, depth, write_item);
+        crate::parallel::in_order(batches.len(), || (), make, &mut |text: Vec<u8>| {
+            out.write_all(&text)
         })
+        .map(drop)
     }
 
     /// One batch: each element preceded by the separator and indent the pretty printer writes.
