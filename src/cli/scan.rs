@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use credwarden::config::Config;
-use credwarden::evaluate::{Context, Evaluation, Severity};
+use credwarden::evaluate::{Context, Evaluation, Severity, Tally};
 use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{self, Format, Report};
 use credwarden::snapshot::credential_report::load_credential_report;
@@ -195,12 +195,7 @@ fn stream_json(source: Source, args: &ScanArgs, now: DateTime<Utc>) -> Result<u8
             evaluation
         }
     };
-    let code = exit_code(
-        collection_failed,
-        args.fail_on
-            .0
-            .is_some_and(|t| evaluation.tally.any_open_at_or_above(t)),
-    );
+    let code = exit_code(collection_failed, &evaluation.tally, args.fail_on.0);
     // As in `finish`: left to the end of the process.
     std::mem::forget((input, ctx, evaluation));
     Ok(code)
@@ -224,8 +219,11 @@ impl<W: Write> Write for Forgiving<W> {
 /// the process instead of being freed one allocation at a time: at 100,000 users that is
 /// millions of allocations and well over a second for nothing.
 fn finish(evaluated: Evaluated, fail_on: Option<credwarden::evaluate::Severity>) -> u8 {
-    let failing = fail_on.is_some_and(|t| evaluated.evaluation.tally.any_open_at_or_above(t));
-    let code = exit_code(evaluated.collection_failed, failing);
+    let code = exit_code(
+        evaluated.collection_failed,
+        &evaluated.evaluation.tally,
+        fail_on,
+    );
     std::mem::forget(evaluated);
     code
 }
@@ -248,10 +246,10 @@ fn emit(
 
 /// 3 when an account could not be collected, else 1 when an open finding is at or above the
 /// `--fail-on` severity, else 0.
-fn exit_code(collection_failed: bool, failing: bool) -> u8 {
+fn exit_code(collection_failed: bool, tally: &Tally, fail_on: Option<Severity>) -> u8 {
     if collection_failed {
         3
-    } else if failing {
+    } else if fail_on.is_some_and(|t| tally.any_open_at_or_above(t)) {
         1
     } else {
         0

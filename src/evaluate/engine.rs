@@ -1,4 +1,5 @@
-//! The embedded Rego engine (regorus) and the completion of raw findings.
+//! The embedded Rego engine (regorus): the rules in force, the interpreted ones run, and the
+//! evaluation's findings made section by section ([`super::stream`]).
 
 use std::collections::BTreeSet;
 
