@@ -60,7 +60,7 @@ pub fn write_atomic_buffered<T>(
 }
 
 /// The directory a file is (to be) in.
-pub fn directory_of(path: &Path) -> &Path {
+fn directory_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -166,31 +166,18 @@ fn stream_json(source: Source, args: &ScanArgs, now: DateTime<Utc>) -> Result<u8
     let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
     let evaluation = match args.output.as_deref() {
         Some(path) => output::write_atomic_buffered(path, |w| {
-            report::json::write_streamed(
-                stream,
-                &input,
-                config_path,
-                policy_dirs,
-                output::directory_of(path),
-                w,
-            )
+            report::json::write_streamed(stream, &input, config_path, policy_dirs, w)
         })?,
         None => {
             // A closed pipe (e.g. `| head`) is not an error worth reporting; the evaluation goes
             // on, for the exit code.
             let mut stdout = Forgiving(std::io::BufWriter::new(std::io::stdout().lock()));
-            let evaluation = report::json::write_streamed(
-                stream,
-                &input,
-                config_path,
-                policy_dirs,
-                &std::env::temp_dir(),
-                &mut stdout,
-            )
-            .map_err(|source| output::OutputError {
-                path: "a temporary file".into(),
-                source,
-            })?;
+            let evaluation =
+                report::json::write_streamed(stream, &input, config_path, policy_dirs, &mut stdout)
+                    .map_err(|source| output::OutputError {
+                        path: "standard output".into(),
+                        source,
+                    })?;
             let _ = stdout.0.flush();
             evaluation
         }

@@ -164,6 +164,21 @@ impl<'s> FindingStream<'s> {
         }
     }
 
+    /// When the evaluation takes place (`--now`).
+    pub fn evaluated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.ctx.now
+    }
+
+    /// The rules that run, in their order (disabled rules left out, severities overridden).
+    pub fn rules(&self) -> &[RuleMetadata] {
+        &self.rules
+    }
+
+    /// The digest of the policies evaluated.
+    pub fn policy_digest(&self) -> &str {
+        &self.policy_digest
+    }
+
     /// Make every section's findings on every core. Each section, completed, matched against the
     /// exceptions, sorted and without duplicates, goes through `render` on the core that made it;
     /// `sink` receives what `render` returns on the calling thread, section after section in

@@ -1,14 +1,20 @@
 //! The JSON report: run metadata and every finding (suppressed ones marked, never dropped).
+//!
+//! The report's members come in the order they can be known: what ran and over what (`tool`,
+//! `evaluated_at`, `input`, `accounts`, `rules`), then the `findings`, then what counting them
+//! tells (`summary`, and what each of the config's `exceptions` matched). So a scan writes its
+//! report in one pass as the findings are made — to a file or down a pipe — holding neither the
+//! findings nor their text.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use std::path::{Path, PathBuf};
-
 use super::{account_summaries, severity_counts, Report};
-use crate::evaluate::{Evaluation, FindingStream};
+use crate::evaluate::{Evaluation, ExceptionStatus, FindingStream, RuleMetadata};
 use crate::snapshot::LoadedSnapshot;
 
 mod finding;
@@ -34,47 +40,38 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 const FINDINGS_PER_BATCH: usize = 1024;
 
 fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std::io::Result<()> {
-    let doc = document(report);
-    write_head(&doc, out)?;
-    parallel::write_array(doc.findings, out, 2, batch, finding::write)?;
-    write_tail(!doc.findings.is_empty(), out)
+    let ev = report.evaluation;
+    let head = head(
+        Run::of(ev),
+        report.input,
+        report.config_path.as_deref(),
+        &report.policy_dirs,
+    );
+    write_head(&head, out)?;
+    parallel::write_array(&ev.findings, out, 2, batch, finding::write)?;
+    write_tail(&tail(ev), !ev.findings.is_empty(), out)
 }
 
 /// Write the JSON report of the evaluation `stream` makes — the same bytes [`write`] writes of
 /// that evaluation made whole — and return the evaluation (without its findings).
 ///
 /// The findings are serialised a section at a time, on the core that made the section, as soon
-/// as it is made, and dropped: at 100,000 users that is half a million findings never held at
-/// once. The report's summary counts them and comes before them, so their text waits in a
-/// spill — memory up to a limit, then an unnamed temporary file in `spill_dir` (the output's
-/// directory, so that the kernel can copy it into the output without reading it back) — until
-/// the summary is written.
+/// as it is made, written, and dropped: at 100,000 users that is half a million findings (and
+/// 600 MB of text) never held at once.
 pub fn write_streamed<W: Write>(
     stream: FindingStream,
     input: &LoadedSnapshot,
     config_path: Option<PathBuf>,
     policy_dirs: Vec<PathBuf>,
-    spill_dir: &Path,
     out: &mut W,
 ) -> std::io::Result<Evaluation> {
-    stream_into(
-        stream,
-        input,
-        config_path,
-        policy_dirs,
-        spill::Spill::new(spill_dir),
-        out,
-    )
-}
-
-fn stream_into<W: Write>(
-    stream: FindingStream,
-    input: &LoadedSnapshot,
-    config_path: Option<PathBuf>,
-    policy_dirs: Vec<PathBuf>,
-    mut spill: spill::Spill,
-    out: &mut W,
-) -> std::io::Result<Evaluation> {
+    let run = Run {
+        evaluated_at: stream.evaluated_at(),
+        rules: stream.rules(),
+        policy_digest: stream.policy_digest(),
+    };
+    write_head(&head(run, input, config_path.as_deref(), &policy_dirs), out)?;
+    let mut any = false;
     let evaluation = stream.run(
         |findings| {
             let mut text = Vec::with_capacity(findings.len() * 1536);
@@ -85,134 +82,58 @@ fn stream_into<W: Write>(
             }
             text
         },
-        |text| spill.write(&text),
+        |text| {
+            // Every finding's text starts with the separator `,`; the report's first does not.
+            let skip = usize::from(!any && !text.is_empty());
+            any |= !text.is_empty();
+            out.write_all(&text[skip..])
+        },
     )?;
-    let report = Report {
-        evaluation: &evaluation,
-        input,
-        config_path,
-        policy_dirs,
-    };
-    write_head(&document(&report), out)?;
-    // Every finding's text starts with the separator `,`; the first one's does not take it.
-    let any = !spill.is_empty();
-    spill.copy_to(out, usize::from(any))?;
-    write_tail(any, out)?;
+    write_tail(&tail(&evaluation), any, out)?;
     Ok(evaluation)
 }
 
-/// Everything before the findings' elements: the run's metadata and `"findings": [`.
-fn write_head(doc: &Document, out: &mut dyn Write) -> std::io::Result<()> {
-    out.write_all(b"{")?;
-    let header: [(&str, &dyn erased::Json); 7] = [
-        ("tool", &doc.tool),
-        ("evaluated_at", &doc.evaluated_at),
-        ("input", &doc.input),
-        ("accounts", &doc.accounts),
-        ("summary", &doc.summary),
-        ("rules", &doc.rules),
-        ("exceptions", &doc.exceptions),
-    ];
-    for (key, value) in header {
-        write!(out, "\n  \"{key}\": ")?;
-        value.write_nested(out, 1)?;
-        out.write_all(b",")?;
-    }
-    out.write_all(b"\n  \"findings\": [")
+/// What the report says of the run before it has any finding.
+struct Run<'a> {
+    evaluated_at: DateTime<Utc>,
+    rules: &'a [RuleMetadata],
+    policy_digest: &'a str,
 }
 
-/// Everything after the findings' elements.
-fn write_tail(any_findings: bool, out: &mut dyn Write) -> std::io::Result<()> {
-    if any_findings {
-        out.write_all(b"\n  ")?;
-    }
-    out.write_all(b"]\n}\n")
-}
-
-/// Text kept in memory up to a limit, then in an unnamed temporary file (gone when closed,
-/// whatever happens to the process).
-mod spill {
-    use std::fs::File;
-    use std::io::{self, BufWriter, Seek, SeekFrom, Write};
-    use std::path::{Path, PathBuf};
-
-    /// Beyond this the text goes to a file: a report this large is written faster than it is
-    /// made, and memory is what a large scan runs short of.
-    const IN_MEMORY: usize = 32 << 20;
-
-    pub struct Spill {
-        memory: Vec<u8>,
-        file: Option<BufWriter<File>>,
-        dir: PathBuf,
-        limit: usize,
-    }
-
-    impl Spill {
-        pub fn new(dir: &Path) -> Spill {
-            Spill::with_limit(dir, IN_MEMORY)
-        }
-
-        /// A spill that keeps at most `limit` bytes in memory.
-        pub fn with_limit(dir: &Path, limit: usize) -> Spill {
-            Spill {
-                memory: Vec::new(),
-                file: None,
-                dir: dir.to_path_buf(),
-                limit,
-            }
-        }
-
-        pub fn is_empty(&self) -> bool {
-            self.memory.is_empty() && self.file.is_none()
-        }
-
-        pub fn write(&mut self, text: &[u8]) -> io::Result<()> {
-            if let Some(file) = &mut self.file {
-                return file.write_all(text);
-            }
-            if self.memory.len() + text.len() <= self.limit {
-                self.memory.extend_from_slice(text);
-                return Ok(());
-            }
-            let mut file = BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(&self.dir)?);
-            file.write_all(&self.memory)?;
-            file.write_all(text)?;
-            self.memory = Vec::new();
-            self.file = Some(file);
-            Ok(())
-        }
-
-        /// Append the text, but its first `skip` bytes, to `out`.
-        pub fn copy_to<W: Write>(self, out: &mut W, skip: usize) -> io::Result<()> {
-            match self.file {
-                None => out.write_all(&self.memory[skip.min(self.memory.len())..]),
-                Some(file) => {
-                    let mut file = file.into_inner().map_err(|e| e.into_error())?;
-                    file.seek(SeekFrom::Start(skip as u64))?;
-                    // A file into a file: `copy_file_range` on Linux, in the kernel.
-                    io::copy(&mut file, out).map(drop)
-                }
-            }
+impl Run<'_> {
+    fn of(ev: &Evaluation) -> Run<'_> {
+        Run {
+            evaluated_at: ev.evaluated_at,
+            rules: &ev.rules,
+            policy_digest: &ev.policy_digest,
         }
     }
 }
 
-/// The report document; `findings` and `exceptions` are borrowed from the evaluation.
+/// The members before the findings.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Head {
     tool: Value,
     evaluated_at: String,
     input: Value,
     accounts: Vec<Value>,
-    summary: Value,
     rules: Vec<Value>,
-    exceptions: &'a [crate::evaluate::ExceptionStatus],
-    findings: &'a [crate::evaluate::Finding],
 }
 
-fn document<'a>(report: &'a Report) -> Document<'a> {
-    let ev = report.evaluation;
-    let snap = &report.input.snapshot;
+/// The members after the findings: what counting them tells.
+#[derive(Serialize)]
+struct Tail<'a> {
+    summary: Value,
+    exceptions: &'a [ExceptionStatus],
+}
+
+fn head(
+    run: Run,
+    input: &LoadedSnapshot,
+    config_path: Option<&Path>,
+    policy_dirs: &[PathBuf],
+) -> Head {
+    let snap = &input.snapshot;
     let accounts: Vec<Value> = account_summaries(snap)
         .into_iter()
         .map(|a| {
@@ -222,44 +143,118 @@ fn document<'a>(report: &'a Report) -> Document<'a> {
                 "users": a.users,
                 "access_keys": a.access_keys,
                 "credential_report_generated_at": a.report_generated_at,
-                "credential_report_age_hours": a.report_generated_at.map(|g| ((ev.evaluated_at - g).num_minutes() as f64 / 60.0 * 100.0).round() / 100.0),
+                "credential_report_age_hours": a.report_generated_at.map(|g| ((run.evaluated_at - g).num_minutes() as f64 / 60.0 * 100.0).round() / 100.0),
                 "error": a.error,
             })
         })
         .collect();
-    let by_severity: serde_json::Map<String, Value> = severity_counts(ev)
-        .into_iter()
-        .map(|(s, n)| (s.to_string(), json!(n)))
-        .collect();
-    let rules: Vec<Value> = ev
+    let rules: Vec<Value> = run
         .rules
         .iter()
         .map(|r| json!({"id": r.id, "slug": r.slug, "title": r.title, "severity": r.severity, "controls": r.controls, "source": r.file, "bundled": r.bundled}))
         .collect();
-    Document {
+    Head {
         tool: json!({"name": "credwarden", "version": env!("CARGO_PKG_VERSION")}),
-        evaluated_at: ev
+        evaluated_at: run
             .evaluated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         input: json!({
-            "kind": report.input.kind.as_str(),
-            "path": report.input_uri(),
+            "kind": input.kind.as_str(),
+            "path": super::relative_uri(&input.path),
             "schema": snap.schema,
             "source": snap.source,
             "collected_at": snap.collected_at,
-            "config": report.config_path.as_ref().map(|p| super::relative_uri(p)),
-            "policy_dirs": report.policy_dirs.iter().map(|p| super::relative_uri(p)).collect::<Vec<_>>(),
-            "policy_digest": ev.policy_digest,
+            "config": config_path.map(super::relative_uri),
+            "policy_dirs": policy_dirs.iter().map(|p| super::relative_uri(p)).collect::<Vec<_>>(),
+            "policy_digest": run.policy_digest,
         }),
         accounts,
+        rules,
+    }
+}
+
+fn tail(ev: &Evaluation) -> Tail<'_> {
+    let by_severity: serde_json::Map<String, Value> = severity_counts(ev)
+        .into_iter()
+        .map(|(s, n)| (s.to_string(), json!(n)))
+        .collect();
+    Tail {
         summary: json!({
             "findings": ev.tally.open(),
             "suppressed": ev.tally.suppressed(),
             "by_severity": by_severity,
         }),
-        rules,
         exceptions: &ev.exceptions,
+    }
+}
+
+/// Everything before the findings' elements: the run's metadata and `"findings": [`.
+fn write_head(head: &Head, out: &mut dyn Write) -> std::io::Result<()> {
+    let Head {
+        tool,
+        evaluated_at,
+        input,
+        accounts,
+        rules,
+    } = head;
+    out.write_all(b"{")?;
+    let members: [(&str, &dyn erased::Json); 5] = [
+        ("tool", tool),
+        ("evaluated_at", evaluated_at),
+        ("input", input),
+        ("accounts", accounts),
+        ("rules", rules),
+    ];
+    for (key, value) in members {
+        write!(out, "\n  \"{key}\": ")?;
+        value.write_nested(out, 1)?;
+        out.write_all(b",")?;
+    }
+    out.write_all(b"\n  \"findings\": [")
+}
+
+/// Everything after the findings' elements: the end of the array, the counts, the end.
+fn write_tail(tail: &Tail, any_findings: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let Tail {
+        summary,
+        exceptions,
+    } = tail;
+    if any_findings {
+        out.write_all(b"\n  ")?;
+    }
+    out.write_all(b"]")?;
+    let members: [(&str, &dyn erased::Json); 2] =
+        [("summary", summary), ("exceptions", exceptions)];
+    for (key, value) in members {
+        write!(out, ",\n  \"{key}\": ")?;
+        value.write_nested(out, 1)?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+/// The whole document as `serde_json` would write it: what the writers above must match.
+#[cfg(test)]
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    head: Head,
+    findings: &'a [crate::evaluate::Finding],
+    #[serde(flatten)]
+    tail: Tail<'a>,
+}
+
+#[cfg(test)]
+fn document<'a>(report: &'a Report) -> Document<'a> {
+    let ev = report.evaluation;
+    Document {
+        head: head(
+            Run::of(ev),
+            report.input,
+            report.config_path.as_deref(),
+            &report.policy_dirs,
+        ),
         findings: &ev.findings,
+        tail: tail(ev),
     }
 }
 
@@ -479,8 +474,8 @@ mod tests {
     }
 
     /// The streamed report is the report of the whole evaluation, byte for byte: with and
-    /// without exceptions (in force, expired, unused), with the spill in memory and in a file,
-    /// with no findings at all, and with accounts that share an id or are out of order.
+    /// without exceptions (in force, expired, unused), with no findings at all, and with accounts
+    /// that share an id or are out of order.
     #[test]
     fn streamed_report_is_the_whole_report() {
         use crate::evaluate::{Context, Evaluator, PolicySet};
@@ -503,7 +498,6 @@ mod tests {
             "nothing.yaml",
         )
         .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         for (name, config) in [
             ("default", crate::config::Config::default()),
             ("exceptions", exceptions),
@@ -523,26 +517,24 @@ mod tests {
             };
             let mut expected = Vec::new();
             write(&report, &mut expected).unwrap();
-            for limit in [usize::MAX, 1000] {
-                let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
-                let mut out = Vec::new();
-                let streamed = stream_into(
-                    stream,
-                    &input,
-                    None,
-                    vec![],
-                    spill::Spill::with_limit(dir.path(), limit),
-                    &mut out,
-                )
-                .unwrap();
-                assert!(
-                    out == expected,
-                    "{name}, spill limit {limit}: the streamed report differs"
-                );
-                assert_eq!(streamed.tally, whole.tally, "{name}");
-                assert_eq!(streamed.rule_timings.len(), whole.rule_timings.len());
-                assert!(streamed.findings.is_empty());
-            }
+            let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
+            let mut out = Vec::new();
+            let streamed = write_streamed(stream, &input, None, vec![], &mut out).unwrap();
+            assert!(out == expected, "{name}: the streamed report differs");
+            // Valid JSON, with the counts after the findings.
+            let doc: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(
+                doc["summary"]["findings"],
+                json!(doc["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["suppressed"] == json!(false))
+                    .count())
+            );
+            assert_eq!(streamed.tally, whole.tally, "{name}");
+            assert_eq!(streamed.rule_timings.len(), whole.rule_timings.len());
+            assert!(streamed.findings.is_empty());
             if name == "nothing" {
                 assert!(whole.findings.is_empty());
             } else {
@@ -561,7 +553,5 @@ mod tests {
                 assert!(whole.tally.suppressed() > 0);
             }
         }
-        // Nothing is left in the spill's directory: its file had no name.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
