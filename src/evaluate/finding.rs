@@ -93,8 +93,14 @@ pub fn fingerprint(rule_id: &str, account_id: &str, resource: &Resource) -> Stri
         h.update(part.as_bytes());
         h.update([0x1f]);
     }
-    let hex = format!("{:x}", h.finalize());
-    hex[..32].to_string()
+    let digest = h.finalize();
+    let mut hex = String::with_capacity(32);
+    for byte in &digest[..16] {
+        for nibble in [byte >> 4, byte & 0xf] {
+            hex.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+        }
+    }
+    hex
 }
 
 impl Finding {

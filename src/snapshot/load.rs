@@ -54,9 +54,13 @@ pub fn load_snapshot(path: &Path) -> Result<LoadedSnapshot, SnapshotError> {
             message: super::too_large(limit),
         },
     })?;
-    // The common case first, at full speed; a snapshot that fails is parsed again, slowly, for
-    // the error (the field path, its line, a not-UTF-8 position).
-    if let Ok(snapshot) = serde_json::from_slice::<Snapshot>(&bytes) {
+    // The common case first, at full speed (the accounts on every core when the layout allows);
+    // a snapshot that fails is parsed again, slowly, for the error (the field path, its line, a
+    // not-UTF-8 position).
+    let parsed = super::split::parse(&bytes)
+        .map(Ok)
+        .unwrap_or_else(|| serde_json::from_slice::<Snapshot>(&bytes));
+    if let Ok(snapshot) = parsed {
         if check_version(&snapshot.schema, &name).is_ok() {
             return Ok(LoadedSnapshot::from_file(snapshot, path.to_path_buf()));
         }

@@ -8,6 +8,8 @@
 pub mod credential_report;
 pub mod load;
 pub mod model;
+mod split;
+pub mod timestamp;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -32,6 +32,7 @@ pub struct Snapshot {
     #[serde(default)]
     pub generator: Generator,
     /// When the collection finished.
+    #[serde(deserialize_with = "super::timestamp::deserialize")]
     pub collected_at: Timestamp,
     /// Where the data came from: `aws`, `credential-report` or `synthetic`.
     #[serde(default = "default_source")]
@@ -95,7 +96,7 @@ pub struct Account {
 #[serde(deny_unknown_fields)]
 pub struct CredentialReportInfo {
     /// `GeneratedTime` of the report; `null` when unknown (a CSV given without it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub generated_at: Option<Timestamp>,
 }
 
@@ -106,7 +107,7 @@ pub struct RootUser {
     /// `null` when AWS says `not_supported` (organizations with centralized root access).
     #[serde(default)]
     pub password_enabled: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub password_last_used: Option<Timestamp>,
     pub mfa_active: bool,
     /// The two key slots of the credential report.
@@ -126,9 +127,9 @@ pub struct RootKeySlot {
     /// 1 or 2.
     pub slot: u8,
     pub active: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub last_rotated: Option<Timestamp>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub last_used_at: Option<Timestamp>,
     #[serde(default)]
     pub last_used_service: Option<String>,
@@ -146,6 +147,7 @@ pub struct User {
     pub arn: String,
     #[serde(default = "default_path")]
     pub path: String,
+    #[serde(deserialize_with = "super::timestamp::deserialize")]
     pub created_at: Timestamp,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -164,9 +166,9 @@ fn default_path() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Password {
     pub enabled: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub last_used: Option<Timestamp>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub last_changed: Option<Timestamp>,
 }
 
@@ -186,8 +188,9 @@ pub struct AccessKey {
     #[serde(default)]
     pub slot: Option<u8>,
     pub status: KeyStatus,
+    #[serde(deserialize_with = "super::timestamp::deserialize")]
     pub created_at: Timestamp,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
     pub last_used_at: Option<Timestamp>,
     #[serde(default)]
     pub last_used_service: Option<String>,

@@ -17,7 +17,6 @@ mod users;
 
 use std::collections::HashSet;
 
-use chrono::SecondsFormat;
 use serde_json::Value;
 
 use super::finding::{Detail, Fields, RawFinding, RawRemediation, Resource, Text};
@@ -88,7 +87,7 @@ impl<'a> Params<'a> {
 
 /// A timestamp as the snapshot (and so the engine) spells it.
 fn ts(t: &Timestamp) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    crate::snapshot::timestamp::format(t)
 }
 
 fn ts_value(t: Option<&Timestamp>) -> Detail {

@@ -213,12 +213,35 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Whether serde_json would escape any byte: a control character, `"` or `\`. No early exit,
-/// so that the loop is vectorised.
+/// Whether serde_json would escape any byte: a control character, `"` or `\`.
+///
+/// Eight bytes at a time in a word (most strings here are short, where a vectorised loop spends
+/// its time in the scalar tail), the last few padded with a byte that needs nothing.
 fn needs_escaping(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |any, &b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
+    let mut chunks = bytes.chunks_exact(8);
+    let mut found = 0;
+    for chunk in &mut chunks {
+        found |= escapes_in(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut last = [b' '; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        found |= escapes_in(u64::from_le_bytes(last));
+    }
+    found != 0
+}
+
+/// Non-zero when a byte of `word` is below 0x20, `"` or `\` (the bit tricks "has less than" and
+/// "has zero byte", exact for the word as a whole).
+fn escapes_in(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    control
+        | zero_byte(word ^ (ONES * u64::from(b'"')))
+        | zero_byte(word ^ (ONES * u64::from(b'\\')))
 }
 
 #[cfg(test)]
@@ -248,6 +271,23 @@ mod tests {
             }
         }
         assert!(!needs_escaping("\u{7f} \u{20}".as_bytes()));
+        // Every byte value, in every position of a word and of the padded tail, beside bytes
+        // that might borrow or carry into it.
+        for byte in 0..=255u8 {
+            let expected = byte < 0x20 || byte == b'"' || byte == b'\\';
+            for neighbour in [b'a', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff] {
+                if neighbour < 0x20 || neighbour == b'"' || neighbour == b'\\' {
+                    continue;
+                }
+                for len in 1..=17 {
+                    for at in 0..len {
+                        let mut s = vec![neighbour; len];
+                        s[at] = byte;
+                        assert_eq!(needs_escaping(&s), expected, "{byte:#x} at {at} of {len}");
+                    }
+                }
+            }
+        }
     }
 
     /// Every optional part present and absent, strings that need escaping, nested values.
