@@ -71,23 +71,6 @@ pub fn format(t: &Timestamp) -> String {
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
         return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     }
-    let mut out = [0u8; 30];
-    let mut len = 0;
-    let mut push = |n: u32, width: usize| {
-        let mut n = n;
-        for i in (0..width).rev() {
-            out[len + i] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        len += width;
-    };
-    let year = year as u32;
-    push(year, 4);
-    push(t.month(), 2);
-    push(t.day(), 2);
-    push(t.hour(), 2);
-    push(t.minute(), 2);
-    push(t.second(), 2);
     let (fraction, width) = if nanos == 0 {
         (0, 0)
     } else if nanos % 1_000_000 == 0 {
@@ -97,24 +80,31 @@ pub fn format(t: &Timestamp) -> String {
     } else {
         (nanos, 9)
     };
-    push(fraction, width);
-    let digits = &out[..len];
-    let mut s = String::with_capacity(len + 7);
-    for (i, part) in [(0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14)]
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
-            s.push(b"--T::"[i - 1] as char);
-        }
-        s.push_str(std::str::from_utf8(&digits[part.0..part.1]).expect("ASCII digits"));
-    }
+    let mut s = String::with_capacity(30);
+    digits(&mut s, year as u32, 4);
+    s.push('-');
+    digits(&mut s, t.month(), 2);
+    s.push('-');
+    digits(&mut s, t.day(), 2);
+    s.push('T');
+    digits(&mut s, t.hour(), 2);
+    s.push(':');
+    digits(&mut s, t.minute(), 2);
+    s.push(':');
+    digits(&mut s, t.second(), 2);
     if width > 0 {
         s.push('.');
-        s.push_str(std::str::from_utf8(&digits[14..]).expect("ASCII digits"));
+        digits(&mut s, fraction, width);
     }
     s.push('Z');
     s
+}
+
+/// `n` in `width` decimal digits, zeros first.
+fn digits(s: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        s.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 struct TimestampVisitor;
