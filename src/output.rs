@@ -1,6 +1,10 @@
 //! Writing output files atomically: the content goes to a temporary file beside the target,
 //! is flushed to disk, then renamed over it. A reader sees the old file or the whole new one,
 //! never a partial one, and a failed run leaves no file behind.
+//!
+//! A target that is not a file to replace — a pipe, a terminal, `/dev/null`, `/dev/stdout` —
+//! is written to directly: renaming a file over it would destroy it (as root, `-o /dev/null`
+//! once left a regular file in place of the device).
 
 use std::io::Write;
 use std::path::Path;
@@ -38,6 +42,10 @@ pub fn write_atomic_buffered<T>(
         path: path.display().to_string(),
         source,
     };
+    match target_of(path).map_err(err)? {
+        Target::Stream => return stream_to(path, write).map_err(err),
+        Target::Replace => {}
+    }
     let dir = directory_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".credwarden-")
@@ -56,6 +64,68 @@ pub fn write_atomic_buffered<T>(
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
+    Ok(made)
+}
+
+/// How output reaches a path.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A regular file, a symlink or nothing yet: replaced atomically by a new file.
+    Replace,
+    /// A pipe, a socket or a character device (`/dev/null`, a terminal), or one of the names of
+    /// the process's own streams (`/dev/stdout`, `/dev/fd/N`): opened and written in place.
+    Stream,
+}
+
+/// What `path` is. A symlink is never followed (a link planted where a report is expected must
+/// not redirect it), except the names a shell user gives for the process's own streams.
+fn target_of(path: &Path) -> std::io::Result<Target> {
+    let own_stream = ["/dev/stdout", "/dev/stderr"].contains(&path.to_str().unwrap_or(""))
+        || path.starts_with("/dev/fd")
+        || path.starts_with("/proc/self/fd");
+    if own_stream {
+        return Ok(Target::Stream);
+    }
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Target::Replace),
+        Err(e) => return Err(e),
+    };
+    special_kind(&meta.file_type())
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> std::io::Result<Target> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_block_device() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a block device; name a regular file (or a pipe) for the output",
+        ));
+    }
+    Ok(
+        if kind.is_fifo() || kind.is_char_device() || kind.is_socket() {
+            Target::Stream
+        } else {
+            Target::Replace
+        },
+    )
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> std::io::Result<Target> {
+    Ok(Target::Replace)
+}
+
+/// Write into a pipe or device as it is: there is no file to replace, and nothing to sync.
+fn stream_to<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+    let made = write(&mut buffered)?;
+    buffered.flush()?;
     Ok(made)
 }
 
@@ -93,6 +163,41 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
         assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "report");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"report").unwrap();
+        let kind = std::fs::symlink_metadata("/dev/null").unwrap().file_type();
+        assert!(kind.is_char_device(), "/dev/null is still the device");
+        assert_eq!(target_of(Path::new("/dev/stdout")).unwrap(), Target::Stream);
+        assert_eq!(target_of(Path::new("/dev/fd/1")).unwrap(), Target::Stream);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("report.pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
