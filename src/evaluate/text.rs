@@ -16,11 +16,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// An immutable string, cheap to clone: a literal, or one shared allocation.
+/// An immutable string: a literal, one allocation shared by its clones, or a string of its own
+/// (what a rule made for one finding: a message's parts, a timestamp, a user's name), taken
+/// over from a `String` without a copy.
 #[derive(Clone)]
 pub enum Text {
     Static(&'static str),
     Shared(Arc<str>),
+    Owned(Box<str>),
 }
 
 impl Text {
@@ -32,6 +35,7 @@ impl Text {
         match self {
             Text::Static(s) => s,
             Text::Shared(s) => s,
+            Text::Owned(s) => s,
         }
     }
 }
@@ -68,8 +72,9 @@ impl From<&str> for Text {
 }
 
 impl From<String> for Text {
+    /// Taken over, not copied (unless the string has spare room to give back).
     fn from(s: String) -> Text {
-        Text::Shared(s.into())
+        Text::Owned(s.into_boxed_str())
     }
 }
 
@@ -162,6 +167,8 @@ pub enum Detail {
     Bool(bool),
     Int(i64),
     Str(Text),
+    /// A non-empty array of objects (a rule's list of keys, say), each a [`Fields`].
+    Objects(Vec<Fields>),
     Json(Box<Value>),
 }
 
@@ -200,6 +207,18 @@ impl Detail {
             Detail::Bool(b) => Value::Bool(*b),
             Detail::Int(n) => Value::from(*n),
             Detail::Str(s) => Value::String(s.to_string()),
+            Detail::Objects(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|f| {
+                        Value::Object(
+                            f.iter()
+                                .map(|(k, v)| (k.to_string(), v.to_value()))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            ),
             Detail::Json(v) => (**v).clone(),
         }
     }
@@ -212,6 +231,17 @@ impl From<Value> for Detail {
             Value::Bool(b) => Detail::Bool(b),
             Value::Number(n) if n.is_i64() => Detail::Int(n.as_i64().expect("an i64")),
             Value::String(s) => Detail::Str(s.into()),
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+                Detail::Objects(
+                    items
+                        .into_iter()
+                        .map(|item| match item {
+                            Value::Object(map) => Fields::from(map),
+                            _ => unreachable!("every item is an object"),
+                        })
+                        .collect(),
+                )
+            }
             other => Detail::Json(Box::new(other)),
         }
     }
@@ -267,6 +297,7 @@ impl Serialize for Detail {
             Detail::Bool(b) => serializer.serialize_bool(*b),
             Detail::Int(n) => serializer.serialize_i64(*n),
             Detail::Str(s) => serializer.serialize_str(s),
+            Detail::Objects(items) => serializer.collect_seq(items),
             Detail::Json(v) => v.serialize(serializer),
         }
     }
@@ -324,6 +355,20 @@ impl Fields {
 
     pub fn sort_keys(&mut self) {
         self.0.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+}
+
+impl Fields {
+    /// Members whose keys are known to be distinct (a rule's literal names), taken as they are.
+    pub(crate) fn of_distinct(members: Vec<(Text, Detail)>) -> Fields {
+        debug_assert!(
+            members
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| members[..i].iter().all(|(other, _)| other != k)),
+            "distinct keys"
+        );
+        Fields(members)
     }
 }
 
@@ -433,6 +478,8 @@ mod tests {
             "[]",
             "{}",
             r#"[1,{"a":null}]"#,
+            r#"[{"b":1,"a":[{"c":"d"}]},{}]"#,
+            r#"[{}]"#,
         ] {
             let value: Value = serde_json::from_str(text).unwrap();
             let detail: Detail = serde_json::from_str(text).unwrap();

@@ -80,7 +80,8 @@ pub fn format(t: &Timestamp) -> String {
     } else {
         (nanos, 9)
     };
-    let mut s = String::with_capacity(30);
+    // Exactly as long as the text, so that it becomes a finding's own string without a copy.
+    let mut s = String::with_capacity(20 + if width > 0 { 1 + width as usize } else { 0 });
     digits(&mut s, year as u32, 4);
     s.push('-');
     digits(&mut s, t.month(), 2);

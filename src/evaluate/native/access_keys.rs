@@ -1,7 +1,5 @@
 //! `policies/access_keys/*.rego`, natively.
 
-use serde_json::Value;
-
 use super::*;
 
 /// `access_key_created_at_user_setup.rego` (CW105).
@@ -98,11 +96,11 @@ pub(super) fn multiple_active(_: &Params, a: &Account, u: &User, out: &mut Vec<R
     let summaries = active
         .iter()
         .map(|k| {
-            json_object([
-                ("access_key_id", k.access_key_id.clone().into()),
-                ("slot", k.slot.into()),
+            object([
+                ("access_key_id", opt_str(k.access_key_id.as_ref())),
+                ("slot", opt_slot(k.slot)),
                 ("created_at", ts(&k.created_at).into()),
-                ("last_used_at", k.last_used_at.as_ref().map(ts).into()),
+                ("last_used_at", ts_value(k.last_used_at.as_ref())),
             ])
         })
         .collect();
@@ -119,7 +117,7 @@ pub(super) fn multiple_active(_: &Params, a: &Account, u: &User, out: &mut Vec<R
             object([("user_name", u.user_name.clone().into())]),
             "keep one active access key, deactivate the other",
         ),
-        object([("active_keys", Value::Array(summaries).into())]),
+        object([("active_keys", Detail::Objects(summaries))]),
     ));
 }
 

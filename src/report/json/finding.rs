@@ -111,6 +111,16 @@ fn write_fields(out: &mut Vec<u8>, fields: &Fields, depth: usize) {
                 write!(o.out, "{n}").expect("writing to memory");
             }
             Detail::Str(s) => string(o.out, s),
+            Detail::Objects(items) => {
+                o.out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    line(o.out, i == 0, o.depth + 1);
+                    write_fields(o.out, item, o.depth + 1);
+                }
+                o.out.push(b'\n');
+                indent(o.out, o.depth);
+                o.out.push(b']');
+            }
             Detail::Json(v) => write_value(o.out, v, o.depth),
         }
     }
