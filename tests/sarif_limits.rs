@@ -58,9 +58,56 @@ fn over_the_limits_the_most_severe_results_are_kept() {
         .contains("GitHub's upload limits"));
 
     // A gzip budget smaller than the full log: fewer results, still most severe first.
-    let by_size = render_with_limits(&report, &opts, 25_000, 6_000);
+    let by_size = render_with_limits(&report, &opts, 25_000, 12_000);
     let kept = severities(&by_size.text);
     assert!(!kept.is_empty() && kept.len() < 52, "{}", kept.len());
     assert_eq!(kept[0], "critical");
     assert_eq!(by_size.warnings.len(), 1);
+}
+
+/// `scan --format sarif` keeps, as the evaluation streams, only what the log can hold; its log
+/// is the one made from the whole evaluation, truncated or not, with suppressed findings.
+#[test]
+fn kept_while_streaming_is_what_the_whole_evaluation_gives() {
+    use credwarden::report::sarif::Kept;
+    let input = load_snapshot(std::path::Path::new("fixtures/demo/snapshot.json")).unwrap();
+    let config = Config::load(Some(std::path::Path::new("fixtures/config/example.yaml"))).unwrap();
+    let ctx = Context {
+        now: "2026-11-21T00:00:00Z".parse().unwrap(),
+        config,
+    };
+    let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+    let whole = evaluator.evaluate(&input.snapshot, &ctx).unwrap();
+    let suppressed = whole.findings.iter().filter(|f| f.suppressed).count();
+    assert!(suppressed > 0, "the example config suppresses findings");
+    let opts = SarifOptions::default();
+    for max in [1, 5, suppressed + 1, 40, 25_000] {
+        let mut kept = Kept::new(max);
+        let streamed = evaluator
+            .stream(&input.snapshot, &ctx)
+            .unwrap()
+            .run(
+                |section| section,
+                |section| {
+                    kept.take(section);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let streamed = credwarden::evaluate::Evaluation {
+            findings: kept.into_findings(),
+            ..streamed
+        };
+        assert!(streamed.findings.len() <= 2 * max);
+        let report = |evaluation| Report {
+            evaluation,
+            input: &input,
+            config_path: None,
+            policy_dirs: vec![],
+        };
+        let a = render_with_limits(&report(&whole), &opts, max, 10 << 20);
+        let b = render_with_limits(&report(&streamed), &opts, max, 10 << 20);
+        assert_eq!(a.text, b.text, "max {max}");
+        assert_eq!(a.warnings, b.warnings, "max {max}");
+    }
 }

@@ -106,7 +106,11 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     if args.format == Format::Json && !args.redact {
         return stream_json(source, &args, now);
     }
-    let evaluated = evaluate(source, &args.eval, now)?;
+    let evaluated = if args.format == Format::Sarif {
+        evaluate_for_sarif(source, &args.eval, now)?
+    } else {
+        evaluate(source, &args.eval, now)?
+    };
     let report = evaluated.report(&args.eval);
     let rendered = match args.format {
         Format::Text => {
@@ -299,17 +303,54 @@ pub(super) fn evaluate(
     args: &super::EvalArgs,
     now: DateTime<Utc>,
 ) -> Result<Evaluated, Error> {
+    evaluate_keeping(source, args, now, None)
+}
+
+/// [`evaluate`], keeping only the findings a SARIF report can hold ([`report::sarif::Kept`]);
+/// the tally counts them all.
+fn evaluate_for_sarif(
+    source: Source,
+    args: &super::EvalArgs,
+    now: DateTime<Utc>,
+) -> Result<Evaluated, Error> {
+    let kept = report::sarif::Kept::new(report::sarif::MAX_RESULTS);
+    evaluate_keeping(source, args, now, Some(kept))
+}
+
+/// Evaluate, keeping every finding, or what `kept` keeps of them.
+fn evaluate_keeping(
+    source: Source,
+    args: &super::EvalArgs,
+    now: DateTime<Utc>,
+    kept: Option<report::sarif::Kept>,
+) -> Result<Evaluated, Error> {
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
     let mut evaluator = args.evaluator()?;
-    let evaluation = evaluator.evaluate(
-        &input.snapshot,
-        &Context {
-            now,
-            config: config.clone(),
-        },
-    )?;
+    let ctx = Context {
+        now,
+        config: config.clone(),
+    };
+    let evaluation = match kept {
+        None => evaluator.evaluate(&input.snapshot, &ctx)?,
+        Some(mut kept) => {
+            let evaluation = evaluator
+                .stream(&input.snapshot, &ctx)?
+                .run(
+                    |section| section,
+                    |section| {
+                        kept.take(section);
+                        Ok(())
+                    },
+                )
+                .expect("keeping findings in memory does not fail");
+            Evaluation {
+                findings: kept.into_findings(),
+                ..evaluation
+            }
+        }
+    };
     Ok(Evaluated {
         input,
         config,

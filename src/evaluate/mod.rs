@@ -22,6 +22,7 @@ pub use engine::{
 };
 pub use finding::{AppliedException, Finding, Remediation, Resource};
 pub use metadata::RuleMetadata;
+pub(crate) use order::report_order;
 pub use policies::{PolicyFile, PolicySet};
 pub use severity::Severity;
 pub use stream::{FindingStream, Tally};

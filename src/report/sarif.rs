@@ -55,6 +55,7 @@ pub fn render_with_limits(
     max_gzip: usize,
 ) -> SarifOutput {
     // Unsuppressed results first, most severe first (findings are sorted by severity already).
+    // The evaluation may hold only those that can be kept ([`Kept`]); its tally counts them all.
     let ordered: Vec<&Finding> = report
         .evaluation
         .findings
@@ -62,8 +63,9 @@ pub fn render_with_limits(
         .filter(|f| !f.suppressed)
         .chain(report.evaluation.findings.iter().filter(|f| f.suppressed))
         .collect();
-    let total = ordered.len();
-    let mut keep = total.min(max_results);
+    let tally = &report.evaluation.tally;
+    let total = (tally.open() + tally.suppressed()).max(ordered.len());
+    let mut keep = ordered.len().min(max_results);
     let mut warnings = Vec::new();
     loop {
         let truncated = keep < total;
@@ -75,7 +77,7 @@ pub fn render_with_limits(
             )
         });
         let text = serialize(report, opts, &ordered[..keep], notice.as_deref());
-        if gzipped_len(&text) <= max_gzip || keep == 0 {
+        if fits_gzipped(&text, max_gzip) || keep == 0 {
             if let Some(n) = notice {
                 warnings.push(n);
             }
@@ -85,8 +87,68 @@ pub fn render_with_limits(
     }
 }
 
+/// The findings a SARIF report can hold, kept while an evaluation streams its sections: the
+/// first `max` not suppressed and the first `max` suppressed, in report order — all that
+/// [`render`] takes of a whole evaluation. At 100,000 users that is 50,000 findings held
+/// instead of half a million.
+#[derive(Debug)]
+pub struct Kept {
+    open: Vec<Finding>,
+    suppressed: Vec<Finding>,
+    max: usize,
+}
+
+impl Kept {
+    pub fn new(max: usize) -> Kept {
+        Kept {
+            open: Vec::new(),
+            suppressed: Vec::new(),
+            max,
+        }
+    }
+
+    /// Keep what is wanted of the next section.
+    pub fn take(&mut self, section: Vec<Finding>) {
+        for f in section {
+            let into = if f.suppressed {
+                &mut self.suppressed
+            } else {
+                &mut self.open
+            };
+            if into.len() < self.max {
+                into.push(f);
+            }
+        }
+    }
+
+    /// The findings kept, in report order (each list is in it: they are merged).
+    pub fn into_findings(self) -> Vec<Finding> {
+        let mut findings = Vec::with_capacity(self.open.len() + self.suppressed.len());
+        let mut open = self.open.into_iter().peekable();
+        let mut suppressed = self.suppressed.into_iter().peekable();
+        while let (Some(a), Some(b)) = (open.peek(), suppressed.peek()) {
+            let next = if crate::evaluate::report_order(a, b).is_le() {
+                open.next()
+            } else {
+                suppressed.next()
+            };
+            findings.extend(next);
+        }
+        findings.extend(open.chain(suppressed));
+        findings
+    }
+}
+
+/// Whether `text` gzipped fits in `max` bytes. Text that fits uncompressed is not compressed
+/// at all (gzip adds at most a few bytes per 16 KB); larger text is compressed at the fastest
+/// level, whose output is no smaller than the levels uploaders use, so the answer errs on the
+/// safe side (at 100,000 users the default level was a sixth of a SARIF scan).
+fn fits_gzipped(text: &str, max: usize) -> bool {
+    text.len() + text.len() / 1024 + 64 <= max || gzipped_len(text) <= max
+}
+
 fn gzipped_len(text: &str) -> usize {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(text.as_bytes()).expect("writing to memory");
     enc.finish().expect("writing to memory").len()
 }

@@ -156,8 +156,48 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Find the line of each ARN, access key id and account id in a pretty-printed snapshot.
+/// The members whose values [`index_lines`] finds, and the prefix of each value's key.
+const INDEXED: [(&str, &str); 3] = [
+    ("\"arn\"", ""),
+    ("\"access_key_id\"", ""),
+    ("\"account_id\"", "account:"),
+];
+
+/// Find the line of each ARN, access key id and account id in a pretty-printed snapshot: for
+/// each member name, its first appearance on a line, with a string value after it on that
+/// line; a value seen on several lines keeps the first.
+///
+/// One vectorised search per member over the whole text, counting line breaks between hits,
+/// rather than three substring searches set up afresh on each of its lines (at 100,000 users,
+/// 3 million lines: that set-up was a tenth of a SARIF scan).
 pub(super) fn index_lines(text: &str) -> HashMap<String, u32> {
+    let bytes = text.as_bytes();
+    let mut lines: HashMap<String, u32> = HashMap::new();
+    for (field, prefix) in INDEXED {
+        let (mut line, mut counted_to, mut last_hit_line) = (1u32, 0, 0);
+        for at in memchr::memmem::find_iter(bytes, field.as_bytes()) {
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..at]).count() as u32;
+            counted_to = at;
+            if line == last_hit_line {
+                continue; // only a line's first mention counts
+            }
+            last_hit_line = line;
+            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+            if let Some(value) = string_value_after(&text[at..end], field) {
+                // The lowest line wins; on one line, the member named first above.
+                lines
+                    .entry(format!("{prefix}{value}"))
+                    .and_modify(|n| *n = (*n).min(line))
+                    .or_insert(line);
+            }
+        }
+    }
+    lines
+}
+
+/// [`index_lines`] line by line: the reference its tests compare with.
+#[cfg(test)]
+fn index_lines_one_by_one(text: &str) -> HashMap<String, u32> {
     let mut lines = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         let n = n as u32 + 1;
@@ -208,6 +248,30 @@ mod tests {
         assert_eq!(lines["account:123456789012"], 2);
         assert_eq!(lines["arn:aws:iam::123456789012:user/a"], 3);
         assert_eq!(lines["AKIA1"], 4);
+    }
+
+    #[test]
+    fn the_index_is_the_line_by_line_one() {
+        let synthetic = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 7,
+            accounts: 3,
+            users: 300,
+        });
+        let pretty = serde_json::to_string_pretty(&synthetic).unwrap();
+        let compact = serde_json::to_string(&synthetic).unwrap();
+        let odd = [
+            "\"arn\": \"a\", \"arn\": \"b\"\n\"arn\" \"c\"\n\"arn\":\"d\"\r\n  \"arn\": \"a\"",
+            "\"account_id\": \"1\"\n\"arn\": \"account:1\"\n\"access_key_id\": \"x\", \"arn\": \"x\"",
+            "\"arn\": \"unterminated\n\"arn\": \"é\"\n\"arn\"",
+            "",
+        ];
+        let index = index_lines(&pretty);
+        assert!(index.len() > 800, "{}", index.len());
+        assert_eq!(index, index_lines_one_by_one(&pretty));
+        assert_eq!(index_lines(&compact), index_lines_one_by_one(&compact));
+        for text in odd {
+            assert_eq!(index_lines(text), index_lines_one_by_one(text), "{text:?}");
+        }
     }
 
     #[test]
