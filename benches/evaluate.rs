@@ -123,22 +123,8 @@ fn child(path: &Path) {
     // What `scan --format sarif` does: keep what the log can hold, render it (GitHub's limits).
     reset_peak_rss();
     let t = Instant::now();
-    let mut kept = sarif::Kept::new(sarif::MAX_RESULTS);
-    let evaluation = evaluator
-        .stream(&input.snapshot, &ctx)
-        .unwrap()
-        .run(
-            |section| section,
-            |section| {
-                kept.take(section);
-                Ok(())
-            },
-        )
-        .unwrap();
-    let evaluation = credwarden::evaluate::Evaluation {
-        findings: kept.into_findings(),
-        ..evaluation
-    };
+    let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
+    let evaluation = sarif::evaluate_kept(stream, sarif::MAX_RESULTS);
     let report = Report {
         evaluation: &evaluation,
         input: &input,

@@ -69,7 +69,7 @@ fn over_the_limits_the_most_severe_results_are_kept() {
 /// is the one made from the whole evaluation, truncated or not, with suppressed findings.
 #[test]
 fn kept_while_streaming_is_what_the_whole_evaluation_gives() {
-    use credwarden::report::sarif::Kept;
+    use credwarden::report::sarif::evaluate_kept;
     let input = load_snapshot(std::path::Path::new("fixtures/demo/snapshot.json")).unwrap();
     let config = Config::load(Some(std::path::Path::new("fixtures/config/example.yaml"))).unwrap();
     let ctx = Context {
@@ -82,22 +82,7 @@ fn kept_while_streaming_is_what_the_whole_evaluation_gives() {
     assert!(suppressed > 0, "the example config suppresses findings");
     let opts = SarifOptions::default();
     for max in [1, 5, suppressed + 1, 40, 25_000] {
-        let mut kept = Kept::new(max);
-        let streamed = evaluator
-            .stream(&input.snapshot, &ctx)
-            .unwrap()
-            .run(
-                |section| section,
-                |section| {
-                    kept.take(section);
-                    Ok(())
-                },
-            )
-            .unwrap();
-        let streamed = credwarden::evaluate::Evaluation {
-            findings: kept.into_findings(),
-            ..streamed
-        };
+        let streamed = evaluate_kept(evaluator.stream(&input.snapshot, &ctx).unwrap(), max);
         assert!(streamed.findings.len() <= 2 * max);
         let report = |evaluation| Report {
             evaluation,

@@ -313,16 +313,15 @@ fn evaluate_for_sarif(
     args: &super::EvalArgs,
     now: DateTime<Utc>,
 ) -> Result<Evaluated, Error> {
-    let kept = report::sarif::Kept::new(report::sarif::MAX_RESULTS);
-    evaluate_keeping(source, args, now, Some(kept))
+    evaluate_keeping(source, args, now, Some(report::sarif::MAX_RESULTS))
 }
 
-/// Evaluate, keeping every finding, or what `kept` keeps of them.
+/// Evaluate, keeping every finding, or only what a SARIF log of `sarif_max` results holds.
 fn evaluate_keeping(
     source: Source,
     args: &super::EvalArgs,
     now: DateTime<Utc>,
-    kept: Option<report::sarif::Kept>,
+    sarif_max: Option<usize>,
 ) -> Result<Evaluated, Error> {
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.config.as_deref(), now)?;
@@ -332,24 +331,9 @@ fn evaluate_keeping(
         now,
         config: config.clone(),
     };
-    let evaluation = match kept {
+    let evaluation = match sarif_max {
         None => evaluator.evaluate(&input.snapshot, &ctx)?,
-        Some(mut kept) => {
-            let evaluation = evaluator
-                .stream(&input.snapshot, &ctx)?
-                .run(
-                    |section| section,
-                    |section| {
-                        kept.take(section);
-                        Ok(())
-                    },
-                )
-                .expect("keeping findings in memory does not fail");
-            Evaluation {
-                findings: kept.into_findings(),
-                ..evaluation
-            }
-        }
+        Some(max) => report::sarif::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),
     };
     Ok(Evaluated {
         input,

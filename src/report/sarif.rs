@@ -139,6 +139,28 @@ impl Kept {
     }
 }
 
+/// Run a streamed evaluation keeping only what a log of `max` results can hold ([`Kept`]): the
+/// evaluation's findings are those, in report order, and its tally counts them all.
+pub fn evaluate_kept(
+    stream: crate::evaluate::FindingStream<'_>,
+    max: usize,
+) -> crate::evaluate::Evaluation {
+    let mut kept = Kept::new(max);
+    let evaluation = stream
+        .run(
+            |section| section,
+            |section| {
+                kept.take(section);
+                Ok(())
+            },
+        )
+        .expect("keeping findings in memory does not fail");
+    crate::evaluate::Evaluation {
+        findings: kept.into_findings(),
+        ..evaluation
+    }
+}
+
 /// Whether `text` gzipped fits in `max` bytes. Text that fits uncompressed is not compressed
 /// at all (gzip adds at most a few bytes per 16 KB); larger text is compressed at the fastest
 /// level, whose output is no smaller than the levels uploaders use, so the answer errs on the
