@@ -23,6 +23,18 @@ impl Severity {
         Severity::Info,
     ];
 
+    /// Where this severity is in [`Severity::ALL`] (0 for critical): an index for counts kept
+    /// by severity, most severe first.
+    pub fn rank(self) -> usize {
+        match self {
+            Severity::Critical => 0,
+            Severity::High => 1,
+            Severity::Medium => 2,
+            Severity::Low => 3,
+            Severity::Info => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -61,5 +73,17 @@ impl FromStr for Severity {
             .ok_or_else(|| {
                 format!("expected one of critical, high, medium, low, info; found {s:?}")
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_is_the_place_in_all() {
+        for (i, s) in Severity::ALL.into_iter().enumerate() {
+            assert_eq!(s.rank(), i, "{s}");
+        }
     }
 }

@@ -40,10 +40,7 @@ impl Tally {
         if f.suppressed {
             self.suppressed += 1;
         } else {
-            self.open[Severity::ALL
-                .iter()
-                .position(|s| *s == f.severity)
-                .expect("every severity is in ALL")] += 1;
+            self.open[f.severity.rank()] += 1;
         }
     }
 

@@ -216,17 +216,10 @@ fn accounts_table(out: &mut String, report: &Report) {
     // severity: at 100,000 users that was 500 passes over half a million findings).
     let mut open: HashMap<&str, [usize; Severity::ALL.len()]> = HashMap::new();
     for f in ev.findings.iter().filter(|f| !f.suppressed) {
-        let at = Severity::ALL
-            .iter()
-            .position(|s| *s == f.severity)
-            .expect("every severity is in ALL");
-        open.entry(f.account_id.as_str()).or_default()[at] += 1;
+        open.entry(f.account_id.as_str()).or_default()[f.severity.rank()] += 1;
     }
     for a in &accounts {
-        let count = |s: Severity| {
-            let at = Severity::ALL.iter().position(|x| *x == s).expect("in ALL");
-            open.get(a.account_id).map_or(0, |n| n[at])
-        };
+        let count = |s: Severity| open.get(a.account_id).map_or(0, |n| n[s.rank()]);
         let mut alias: String = a.alias.unwrap_or("-").chars().take(17).collect();
         if a.error.is_some() {
             alias = "NOT COLLECTED".into();
