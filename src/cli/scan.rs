@@ -106,11 +106,9 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     if args.format == Format::Json && !args.redact {
         return stream_json(source, &args, now);
     }
-    let evaluated = if args.format == Format::Sarif {
-        evaluate_for_sarif(source, &args.eval, now)?
-    } else {
-        evaluate(source, &args.eval, now)?
-    };
+    // SARIF holds at most its limit of results: only those are kept as the evaluation streams.
+    let sarif_max = (args.format == Format::Sarif).then_some(report::sarif::MAX_RESULTS);
+    let evaluated = evaluate_keeping(source, &args.eval, now, sarif_max)?;
     let report = evaluated.report(&args.eval);
     let rendered = match args.format {
         Format::Text => {
@@ -306,17 +304,8 @@ pub(super) fn evaluate(
     evaluate_keeping(source, args, now, None)
 }
 
-/// [`evaluate`], keeping only the findings a SARIF report can hold ([`report::sarif::Kept`]);
-/// the tally counts them all.
-fn evaluate_for_sarif(
-    source: Source,
-    args: &super::EvalArgs,
-    now: DateTime<Utc>,
-) -> Result<Evaluated, Error> {
-    evaluate_keeping(source, args, now, Some(report::sarif::MAX_RESULTS))
-}
-
-/// Evaluate, keeping every finding, or only what a SARIF log of `sarif_max` results holds.
+/// Evaluate, keeping every finding, or only what a SARIF log of `sarif_max` results holds
+/// ([`report::sarif::Kept`]; the tally counts them all).
 fn evaluate_keeping(
     source: Source,
     args: &super::EvalArgs,
