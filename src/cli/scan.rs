@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use credwarden::config::Config;
-use credwarden::evaluate::{Context, Evaluation, Severity, Tally};
+use credwarden::evaluate::{Context, Evaluation, FindingStream, Severity, Tally};
 use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{self, Format, Report};
 use credwarden::snapshot::credential_report::load_credential_report;
@@ -103,32 +103,45 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
     let source = args.input.source(v)?;
-    if args.format == Format::Json && !args.redact {
-        return stream_json(source, &args, now);
+    let color = args.color();
+    // JSON, CSV and text grouped by rule are written as the findings are made: at 100,000 users
+    // half a million findings are never held at once.
+    match args.format {
+        Format::Json if !args.redact => {
+            let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
+            return stream_report(source, &args, now, |stream, input, out| {
+                report::json::write_streamed(stream, input, config_path, policy_dirs, out)
+            });
+        }
+        Format::Csv => {
+            return stream_report(source, &args, now, |stream, _, out| {
+                report::csv::write_streamed(stream, args.redact, out)
+            });
+        }
+        Format::Text if args.group_by == GroupBy::Rule => {
+            return stream_report(source, &args, now, |stream, input, out| {
+                report::text::write_streamed(stream, input, color, args.redact, out)
+            });
+        }
+        _ => {}
     }
-    // SARIF holds at most its limit of results: only those are kept as the evaluation streams.
-    let sarif_max = (args.format == Format::Sarif).then_some(report::sarif::MAX_RESULTS);
-    let evaluated = evaluate_keeping(source, &args.eval, now, sarif_max)?;
+    // SARIF holds at most its limit of results, Markdown lists its top findings: only those are
+    // kept as the evaluation streams.
+    let keep = match args.format {
+        Format::Sarif => Some(report::sarif::MAX_RESULTS),
+        Format::Markdown => Some(report::markdown::KEPT),
+        _ => None,
+    };
+    let evaluated = evaluate_keeping(source, &args.eval, now, keep)?;
     let report = evaluated.report(&args.eval);
     let rendered = match args.format {
-        Format::Text => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    args.output.is_none()
-                        && std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            report::text::render(
-                &report,
-                TextOptions {
-                    group_by: args.group_by,
-                    color,
-                },
-            )
-        }
+        Format::Text => report::text::render(
+            &report,
+            TextOptions {
+                group_by: args.group_by,
+                color,
+            },
+        ),
         Format::Json => report::json::render(&report),
         Format::Markdown => report::markdown::render(&report),
         Format::Csv => report::csv::render(&report),
@@ -156,30 +169,46 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     Ok(finish(evaluated, args.fail_on.0))
 }
 
-/// The JSON report, streamed: findings are serialised as they are made and never all held in
-/// memory (at 100,000 users, half a million findings and a 640 MB report).
-fn stream_json(source: Source, args: &ScanArgs, now: DateTime<Utc>) -> Result<u8, Error> {
+impl ScanArgs {
+    /// Whether the text report is coloured.
+    fn color(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                self.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// A report written as the evaluation streams its findings (by `write`), to the output file
+/// (atomically) or to standard output.
+fn stream_report(
+    source: Source,
+    args: &ScanArgs,
+    now: DateTime<Utc>,
+    write: impl FnOnce(FindingStream, &LoadedSnapshot, &mut dyn Write) -> std::io::Result<Evaluation>,
+) -> Result<u8, Error> {
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
     let mut evaluator = args.eval.evaluator()?;
     let ctx = Context { now, config };
     let stream = evaluator.stream(&input.snapshot, &ctx)?;
-    let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
     let evaluation = match args.output.as_deref() {
-        Some(path) => output::write_atomic_buffered(path, |w| {
-            report::json::write_streamed(stream, &input, config_path, policy_dirs, w)
-        })?,
+        Some(path) => output::write_atomic_buffered(path, |w| write(stream, &input, w))?,
         None => {
             // A closed pipe (e.g. `| head`) is not an error worth reporting; the evaluation goes
             // on, for the exit code.
             let mut stdout = Forgiving(std::io::BufWriter::new(std::io::stdout().lock()));
             let evaluation =
-                report::json::write_streamed(stream, &input, config_path, policy_dirs, &mut stdout)
-                    .map_err(|source| output::OutputError {
-                        path: "standard output".into(),
-                        source,
-                    })?;
+                write(stream, &input, &mut stdout).map_err(|source| output::OutputError {
+                    path: "standard output".into(),
+                    source,
+                })?;
             let _ = stdout.0.flush();
             evaluation
         }
@@ -304,13 +333,13 @@ pub(super) fn evaluate(
     evaluate_keeping(source, args, now, None)
 }
 
-/// Evaluate, keeping every finding, or only what a SARIF log of `sarif_max` results holds
-/// ([`report::sarif::Kept`]; the tally counts them all).
+/// Evaluate, keeping every finding, or only the first `keep` open and suppressed ones (all that
+/// a SARIF log or a Markdown summary shows; [`report::sarif::Kept`]): the tally counts them all.
 fn evaluate_keeping(
     source: Source,
     args: &super::EvalArgs,
     now: DateTime<Utc>,
-    sarif_max: Option<usize>,
+    keep: Option<usize>,
 ) -> Result<Evaluated, Error> {
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.config.as_deref(), now)?;
@@ -320,7 +349,7 @@ fn evaluate_keeping(
         now,
         config: config.clone(),
     };
-    let evaluation = match sarif_max {
+    let evaluation = match keep {
         None => evaluator.evaluate(&input.snapshot, &ctx)?,
         Some(max) => report::sarif::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),
     };

@@ -1,6 +1,7 @@
 //! The CSV report, for spreadsheets: one row per finding, suppressed ones included and marked.
 
 use super::Report;
+use crate::evaluate::{Evaluation, Finding, FindingStream};
 
 const HEADER: [&str; 14] = [
     "rule_id",
@@ -20,9 +21,44 @@ const HEADER: [&str; 14] = [
 ];
 
 pub fn render(report: &Report) -> String {
+    let mut text = header();
+    text.extend(rows(&report.evaluation.findings));
+    String::from_utf8(text).expect("CSV of UTF-8 text")
+}
+
+/// Write the CSV of the evaluation `stream` makes — the same bytes [`render`] makes of it whole,
+/// masked by [`super::redact::redact`] when `redact` — and return the evaluation (without its
+/// findings). Rows are written a section at a time, made on the core that made the section.
+pub fn write_streamed<W: std::io::Write + ?Sized>(
+    stream: FindingStream,
+    redact: bool,
+    out: &mut W,
+) -> std::io::Result<Evaluation> {
+    // Every piece ends with a line break, which no access key id spans, so masking piece by
+    // piece masks what masking the whole text would.
+    let mut emit = |text: Vec<u8>| {
+        if redact {
+            let text = String::from_utf8(text).expect("CSV of UTF-8 text");
+            out.write_all(super::redact::redact(&text).as_bytes())
+        } else {
+            out.write_all(&text)
+        }
+    };
+    emit(header())?;
+    stream.run(|section| rows(&section), emit)
+}
+
+fn header() -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).expect("writing to memory");
-    for f in &report.evaluation.findings {
+    writer.into_inner().expect("writing to memory")
+}
+
+/// One record per finding (each record is quoted on its own, so rows of consecutive findings
+/// concatenate into the rows of them all).
+fn rows(findings: &[Finding]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(findings.len() * 400));
+    for f in findings {
         let action = f
             .remediation
             .as_ref()
@@ -47,5 +83,5 @@ pub fn render(report: &Report) -> String {
             ])
             .expect("writing to memory");
     }
-    String::from_utf8(writer.into_inner().expect("writing to memory")).expect("CSV of UTF-8 text")
+    writer.into_inner().expect("writing to memory")
 }

@@ -7,15 +7,20 @@ use super::{severity_counts, Report};
 /// Findings listed in full; the rest are counted.
 const TOP: usize = 50;
 
+/// The findings [`render`] needs of an evaluation: the first [`TOP`] open ones (the rest are
+/// counted in its tally). `scan` keeps only these as the evaluation streams
+/// ([`super::sarif::evaluate_kept`]).
+pub const KEPT: usize = TOP;
+
 pub fn render(report: &Report) -> String {
     let ev = report.evaluation;
     let mut out = String::new();
-    let shown: Vec<_> = ev.findings.iter().filter(|f| !f.suppressed).collect();
+    let open = ev.tally.open();
     let _ = writeln!(
         out,
         "## credwarden: {} finding{}\n",
-        shown.len(),
-        if shown.len() == 1 { "" } else { "s" }
+        open,
+        if open == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         out,
@@ -29,7 +34,7 @@ pub fn render(report: &Report) -> String {
     for (s, n) in severity_counts(ev) {
         let _ = writeln!(out, "| {s} | {n} |");
     }
-    let suppressed = ev.findings.len() - shown.len();
+    let suppressed = ev.tally.suppressed();
     if suppressed > 0 {
         let _ = writeln!(out, "\n{suppressed} finding(s) suppressed by exceptions.");
     }
@@ -45,11 +50,11 @@ pub fn render(report: &Report) -> String {
             e.exception.rule, e.exception.resource, e.exception.owner, e.exception.expires
         );
     }
-    if shown.is_empty() {
+    if open == 0 {
         return out;
     }
     let _ = writeln!(out, "\n### Top findings\n\n| severity | rule | account | resource | message |\n|---|---|---|---|---|");
-    for f in shown.iter().take(TOP) {
+    for f in ev.findings.iter().filter(|f| !f.suppressed).take(TOP) {
         let _ = writeln!(
             out,
             "| {} | {} `{}` | {} | `{}` | {} |",
@@ -61,11 +66,11 @@ pub fn render(report: &Report) -> String {
             cell(&f.message)
         );
     }
-    if shown.len() > TOP {
+    if open > TOP {
         let _ = writeln!(
             out,
             "\n…and {} more (see the JSON or SARIF report).",
-            shown.len() - TOP
+            open - TOP
         );
     }
     out

@@ -2,10 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io;
 
-use crate::evaluate::{Finding, Severity};
+use chrono::{DateTime, Utc};
 
-use super::{account_summaries, severity_counts, Report};
+use crate::evaluate::finding::Text;
+use crate::evaluate::{Evaluation, ExceptionStatus, Finding, FindingStream, Severity, Tally};
+use crate::snapshot::{LoadedSnapshot, Snapshot};
+
+use super::{account_summaries, Report};
 
 const WIDTH: usize = 80;
 
@@ -29,26 +34,103 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     let mut out = String::new();
     let ev = report.evaluation;
     let paint = Painter(opts.color);
-    header(&mut out, report, &paint);
+    let snapshot = &report.input.snapshot;
+    let head = Head {
+        input_uri: &report.input_uri(),
+        evaluated_at: ev.evaluated_at,
+        rules: ev.rules.len(),
+    };
+    header(&mut out, snapshot, &head, &paint);
     let shown: Vec<&Finding> = ev.findings.iter().filter(|f| !f.suppressed).collect();
     if shown.is_empty() {
-        out.push_str("\nNo findings.\n");
+        out.push_str(NO_FINDINGS);
     } else {
         match opts.group_by {
-            GroupBy::Rule => by_rule(&mut out, &shown, &paint),
+            GroupBy::Rule => {
+                let mut groups = ByRule::default();
+                for run in rule_runs(shown.iter().copied()) {
+                    groups.add(run, &mut out, &paint);
+                }
+                groups.finish(&mut out, &paint);
+            }
             GroupBy::User => by_key(&mut out, &shown, &paint, user_key),
             GroupBy::Account => by_key(&mut out, &shown, &paint, account_key),
         }
     }
-    exceptions(&mut out, report, &paint);
-    accounts_table(&mut out, report);
-    summary(&mut out, report, &paint);
+    let mut open = OpenByAccount::default();
+    open.count(&ev.findings);
+    footer(&mut out, snapshot, ev, &open, &paint);
     out
 }
 
-fn header(out: &mut String, report: &Report, paint: &Painter) {
-    let snap = &report.input.snapshot;
-    let ev = report.evaluation;
+/// Write the report grouped by rule as `stream` makes the findings — the same bytes [`render`]
+/// makes of that evaluation whole, masked by [`super::redact::redact`] when `redact` — and
+/// return the evaluation (without its findings).
+///
+/// Each section's lines are rendered on the core that made it; a rule's lines are held until
+/// its last section, when its count is known, then written and dropped. At 100,000 users the
+/// report is 90 MB of text over half a million findings, none of them held at once.
+pub fn write_streamed<W: io::Write + ?Sized>(
+    stream: FindingStream,
+    input: &LoadedSnapshot,
+    color: bool,
+    redact: bool,
+    out: &mut W,
+) -> io::Result<Evaluation> {
+    let paint = Painter(color);
+    let emit = |text: &str, out: &mut W| {
+        // Every piece ends a line, and an access key id never spans lines, so masking piece by
+        // piece masks what masking the whole text would.
+        if redact {
+            out.write_all(super::redact::redact(text).as_bytes())
+        } else {
+            out.write_all(text.as_bytes())
+        }
+    };
+    let mut text = String::new();
+    let head = Head {
+        input_uri: &super::relative_uri(&input.path),
+        evaluated_at: stream.evaluated_at(),
+        rules: stream.rules().len(),
+    };
+    header(&mut text, &input.snapshot, &head, &paint);
+    emit(&text, out)?;
+    let mut groups = ByRule::default();
+    let mut open = OpenByAccount::default();
+    let evaluation = stream.run(
+        |section| {
+            let mut open = OpenByAccount::default();
+            open.count(&section);
+            (rule_runs(section.iter().filter(|f| !f.suppressed)), open)
+        },
+        |(runs, section_open)| {
+            open.add(section_open);
+            let mut text = String::new();
+            for run in runs {
+                groups.add(run, &mut text, &paint);
+            }
+            emit(&text, out)
+        },
+    )?;
+    let mut text = String::new();
+    if !groups.finish(&mut text, &paint) {
+        text.push_str(NO_FINDINGS);
+    }
+    footer(&mut text, &input.snapshot, &evaluation, &open, &paint);
+    emit(&text, out)?;
+    Ok(evaluation)
+}
+
+const NO_FINDINGS: &str = "\nNo findings.\n";
+
+/// What the header says of the run.
+struct Head<'a> {
+    input_uri: &'a str,
+    evaluated_at: DateTime<Utc>,
+    rules: usize,
+}
+
+fn header(out: &mut String, snap: &Snapshot, head: &Head, paint: &Painter) {
     let users: usize = snap.accounts.iter().map(|a| a.users.len()).sum();
     let keys: usize = snap
         .accounts
@@ -61,14 +143,14 @@ fn header(out: &mut String, report: &Report, paint: &Painter) {
         "{} {} · {}",
         paint.bold("credwarden"),
         env!("CARGO_PKG_VERSION"),
-        report.input_uri()
+        head.input_uri
     );
     let _ = writeln!(
         out,
         "evaluated at {} with {} rules",
-        ev.evaluated_at
+        head.evaluated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ev.rules.len()
+        head.rules
     );
     let _ = writeln!(
         out,
@@ -78,31 +160,127 @@ fn header(out: &mut String, report: &Report, paint: &Painter) {
     );
 }
 
-fn by_rule(out: &mut String, findings: &[&Finding], paint: &Painter) {
-    let mut start = 0;
-    while start < findings.len() {
-        let rule = &findings[start].rule_id;
-        let end = start
-            + findings[start..]
-                .iter()
-                .take_while(|f| &f.rule_id == rule)
-                .count();
-        let group = &findings[start..end];
-        let f = group[0];
-        let _ = writeln!(
-            out,
-            "\n{} {} {} ({})",
-            paint.severity(f.severity),
-            paint.bold(&f.rule_id),
-            f.slug,
-            group.len()
-        );
-        wrap_into(out, &f.title, 2, 2);
-        for f in group {
-            let who = format!("{} {}", account_label(f), resource_label(f));
-            wrap_into(out, &format!("- {who}: {}", f.message), 2, 4);
+/// What follows the findings: exceptions, the accounts table and the totals.
+fn footer(
+    out: &mut String,
+    snapshot: &Snapshot,
+    ev: &Evaluation,
+    open: &OpenByAccount,
+    paint: &Painter,
+) {
+    exceptions(out, ev.tally.suppressed(), &ev.exceptions, paint);
+    accounts_table(out, snapshot, open);
+    summary(out, &ev.tally, paint);
+}
+
+/// Consecutive open findings of one rule, their lines rendered.
+struct RuleRun {
+    severity: Severity,
+    rule_id: Text,
+    slug: Text,
+    title: Text,
+    count: usize,
+    lines: String,
+}
+
+/// The runs of consecutive findings of one rule in `findings` (open findings, in report order).
+fn rule_runs<'f>(findings: impl Iterator<Item = &'f Finding>) -> Vec<RuleRun> {
+    let mut runs: Vec<RuleRun> = Vec::new();
+    for f in findings {
+        let run = match runs.last_mut() {
+            Some(run) if run.rule_id == f.rule_id => run,
+            _ => {
+                runs.push(RuleRun {
+                    severity: f.severity,
+                    rule_id: f.rule_id.clone(),
+                    slug: f.slug.clone(),
+                    title: f.title.clone(),
+                    count: 0,
+                    lines: String::new(),
+                });
+                runs.last_mut().expect("just pushed")
+            }
+        };
+        run.count += 1;
+        let who = format!("{} {}", account_label(f), resource_label(f));
+        wrap_into(&mut run.lines, &format!("- {who}: {}", f.message), 2, 4);
+    }
+    runs
+}
+
+/// Findings grouped by rule as their runs come: a group is written once the next rule starts
+/// (or at the end), when its count is known.
+#[derive(Default)]
+struct ByRule {
+    current: Option<RuleRun>,
+    any: bool,
+}
+
+impl ByRule {
+    fn add(&mut self, run: RuleRun, out: &mut String, paint: &Painter) {
+        match &mut self.current {
+            Some(group) if group.rule_id == run.rule_id => {
+                group.count += run.count;
+                group.lines.push_str(&run.lines);
+            }
+            _ => {
+                if let Some(done) = self.current.replace(run) {
+                    write_group(out, &done, paint);
+                }
+                self.any = true;
+            }
         }
-        start = end;
+    }
+
+    /// Write the last group; whether there was any.
+    fn finish(mut self, out: &mut String, paint: &Painter) -> bool {
+        if let Some(done) = self.current.take() {
+            write_group(out, &done, paint);
+        }
+        self.any
+    }
+}
+
+fn write_group(out: &mut String, group: &RuleRun, paint: &Painter) {
+    let _ = writeln!(
+        out,
+        "\n{} {} {} ({})",
+        paint.severity(group.severity),
+        paint.bold(&group.rule_id),
+        group.slug,
+        group.count
+    );
+    wrap_into(out, &group.title, 2, 2);
+    out.push_str(&group.lines);
+}
+
+/// Open findings by account id and severity ([`Severity::rank`]), counted in one pass (not one
+/// per account and severity: at 100,000 users that was 500 passes over half a million findings).
+#[derive(Default)]
+struct OpenByAccount(HashMap<String, [usize; Severity::ALL.len()]>);
+
+impl OpenByAccount {
+    fn count(&mut self, findings: &[Finding]) {
+        for f in findings.iter().filter(|f| !f.suppressed) {
+            let counts = match self.0.get_mut(f.account_id.as_str()) {
+                Some(counts) => counts,
+                None => self.0.entry(f.account_id.to_string()).or_default(),
+            };
+            counts[f.severity.rank()] += 1;
+        }
+    }
+
+    fn add(&mut self, other: OpenByAccount) {
+        for (account, n) in other.0 {
+            let sum = self.0.entry(account).or_default();
+            for (sum, n) in sum.iter_mut().zip(n) {
+                *sum += n;
+            }
+        }
+    }
+
+    fn get(&self, account_id: &str, severity: Severity) -> usize {
+        self.0.get(account_id).map_or(0, |n| n[severity.rank()])
     }
 }
 
@@ -165,14 +343,8 @@ fn resource_label(f: &Finding) -> String {
     }
 }
 
-fn exceptions(out: &mut String, report: &Report, paint: &Painter) {
-    let ev = report.evaluation;
-    let suppressed = ev.findings.iter().filter(|f| f.suppressed).count();
-    let notable: Vec<_> = ev
-        .exceptions
-        .iter()
-        .filter(|e| e.status != "active")
-        .collect();
+fn exceptions(out: &mut String, suppressed: usize, statuses: &[ExceptionStatus], paint: &Painter) {
+    let notable: Vec<_> = statuses.iter().filter(|e| e.status != "active").collect();
     if suppressed == 0 && notable.is_empty() {
         return;
     }
@@ -201,9 +373,8 @@ fn exceptions(out: &mut String, report: &Report, paint: &Painter) {
     }
 }
 
-fn accounts_table(out: &mut String, report: &Report) {
-    let ev = report.evaluation;
-    let accounts = account_summaries(&report.input.snapshot);
+fn accounts_table(out: &mut String, snapshot: &Snapshot, open: &OpenByAccount) {
+    let accounts = account_summaries(snapshot);
     if accounts.is_empty() {
         return;
     }
@@ -212,14 +383,8 @@ fn accounts_table(out: &mut String, report: &Report) {
         "\n{:<14}{:<18}{:>6}{:>6}  {:>4} {:>4} {:>4} {:>4} {:>4}",
         "ACCOUNT", "ALIAS", "USERS", "KEYS", "CRIT", "HIGH", "MED", "LOW", "INFO"
     );
-    // Open findings by account and severity, counted in one pass (not one per account and
-    // severity: at 100,000 users that was 500 passes over half a million findings).
-    let mut open: HashMap<&str, [usize; Severity::ALL.len()]> = HashMap::new();
-    for f in ev.findings.iter().filter(|f| !f.suppressed) {
-        open.entry(f.account_id.as_str()).or_default()[f.severity.rank()] += 1;
-    }
     for a in &accounts {
-        let count = |s: Severity| open.get(a.account_id).map_or(0, |n| n[s.rank()]);
+        let count = |s: Severity| open.get(a.account_id, s);
         let mut alias: String = a.alias.unwrap_or("-").chars().take(17).collect();
         if a.error.is_some() {
             alias = "NOT COLLECTED".into();
@@ -240,15 +405,14 @@ fn accounts_table(out: &mut String, report: &Report) {
     }
 }
 
-fn summary(out: &mut String, report: &Report, paint: &Painter) {
-    let ev = report.evaluation;
-    let total: usize = ev.findings.iter().filter(|f| !f.suppressed).count();
-    let parts: Vec<String> = severity_counts(ev)
-        .into_iter()
+fn summary(out: &mut String, tally: &Tally, paint: &Painter) {
+    let total = tally.open();
+    let parts: Vec<String> = tally
+        .by_severity()
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let suppressed = ev.findings.len() - total;
+    let suppressed = tally.suppressed();
     let mut line = format!("{total} finding{}", if total == 1 { "" } else { "s" });
     if !parts.is_empty() {
         line.push_str(&format!(" ({})", parts.join(", ")));

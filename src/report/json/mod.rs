@@ -58,19 +58,22 @@ fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std
 /// The findings are serialised a section at a time, on the core that made the section, as soon
 /// as it is made, written, and dropped: at 100,000 users that is half a million findings (and
 /// 600 MB of text) never held at once.
-pub fn write_streamed<W: Write>(
+pub fn write_streamed<W: Write + ?Sized>(
     stream: FindingStream,
     input: &LoadedSnapshot,
     config_path: Option<PathBuf>,
     policy_dirs: Vec<PathBuf>,
-    out: &mut W,
+    mut out: &mut W,
 ) -> std::io::Result<Evaluation> {
     let run = Run {
         evaluated_at: stream.evaluated_at(),
         rules: stream.rules(),
         policy_digest: stream.policy_digest(),
     };
-    write_head(&head(run, input, config_path.as_deref(), &policy_dirs), out)?;
+    write_head(
+        &head(run, input, config_path.as_deref(), &policy_dirs),
+        &mut out,
+    )?;
     let mut any = false;
     let evaluation = stream.run(
         |findings| {
@@ -89,7 +92,7 @@ pub fn write_streamed<W: Write>(
             out.write_all(&text[skip..])
         },
     )?;
-    write_tail(&tail(&evaluation), any, out)?;
+    write_tail(&tail(&evaluation), any, &mut out)?;
     Ok(evaluation)
 }
 

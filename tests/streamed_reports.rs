@@ -1,0 +1,162 @@
+//! The reports `scan` writes as the evaluation streams (text grouped by rule, CSV) or keeps only
+//! part of (Markdown) are, byte for byte, those rendered from the whole evaluation — coloured or
+//! not, masked or not, with suppressed findings, expired and unused exceptions, many accounts,
+//! and no findings at all.
+
+use std::path::{Path, PathBuf};
+
+use credwarden::config::Config;
+use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet};
+use credwarden::report::redact::redact;
+use credwarden::report::text::{GroupBy, TextOptions};
+use credwarden::report::{csv, markdown, sarif, text, Report};
+use credwarden::snapshot::load::load_snapshot;
+use credwarden::snapshot::LoadedSnapshot;
+
+struct Case {
+    name: String,
+    input: LoadedSnapshot,
+    ctx: Context,
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-11-21T00:00:00Z".parse().unwrap()
+}
+
+/// The demo with the example config (exceptions: active, expired, unused), synthetic snapshots
+/// of several accounts and seeds, and a run in which every rule is disabled.
+fn cases(dir: &Path) -> Vec<Case> {
+    let demo = || load_snapshot(Path::new("fixtures/demo/snapshot.json")).unwrap();
+    let example = Config::load(Some(Path::new("fixtures/config/example.yaml"))).unwrap();
+    let mut cases = vec![Case {
+        name: "demo, example config".into(),
+        input: demo(),
+        ctx: Context {
+            now: now(),
+            config: example,
+        },
+    }];
+    for (seed, accounts, users) in [(1, 3, 300), (2, 7, 500), (3, 1, 200)] {
+        let snapshot = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+            seed,
+            accounts,
+            users,
+        });
+        let path: PathBuf = dir.join(format!("synthetic-{seed}.json"));
+        std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+        cases.push(Case {
+            name: format!("synthetic seed {seed}, {accounts} accounts, {users} users"),
+            input: load_snapshot(&path).unwrap(),
+            ctx: Context {
+                now: now(),
+                config: Config::default(),
+            },
+        });
+    }
+    let mut silent = Config::default();
+    silent.rules.disable = PolicySet::load(&[])
+        .unwrap()
+        .rules
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    cases.push(Case {
+        name: "demo, every rule disabled".into(),
+        input: demo(),
+        ctx: Context {
+            now: now(),
+            config: silent,
+        },
+    });
+    cases
+}
+
+fn report<'a>(evaluation: &'a Evaluation, input: &'a LoadedSnapshot) -> Report<'a> {
+    Report {
+        evaluation,
+        input,
+        config_path: None,
+        policy_dirs: vec![],
+    }
+}
+
+fn masked(text: String, mask: bool) -> String {
+    if mask {
+        redact(&text)
+    } else {
+        text
+    }
+}
+
+#[test]
+fn streamed_and_kept_reports_equal_the_whole_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+    for case in cases(dir.path()) {
+        let (input, ctx, name) = (&case.input, &case.ctx, &case.name);
+        let whole = evaluator.evaluate(&input.snapshot, ctx).unwrap();
+        let mut stream = || evaluator.stream(&input.snapshot, ctx).unwrap();
+        if name.contains("every rule disabled") {
+            assert_eq!(whole.tally.open() + whole.tally.suppressed(), 0);
+        } else {
+            assert!(whole.tally.open() > 0, "{name}: no findings to compare");
+        }
+        for (color, mask) in [(false, false), (true, false), (false, true), (true, true)] {
+            let expected = text::render(
+                &report(&whole, input),
+                TextOptions {
+                    group_by: GroupBy::Rule,
+                    color,
+                },
+            );
+            let mut streamed = Vec::new();
+            let evaluation = text::write_streamed(stream(), input, color, mask, &mut streamed)
+                .expect("writing to memory");
+            assert_eq!(evaluation.tally, whole.tally, "{name}");
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                masked(expected, mask),
+                "{name}: text, color {color}, redact {mask}"
+            );
+        }
+        for mask in [false, true] {
+            let expected = csv::render(&report(&whole, input));
+            let mut streamed = Vec::new();
+            csv::write_streamed(stream(), mask, &mut streamed).expect("writing to memory");
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                masked(expected, mask),
+                "{name}: csv, redact {mask}"
+            );
+        }
+        let kept = sarif::evaluate_kept(stream(), markdown::KEPT);
+        assert_eq!(
+            markdown::render(&report(&kept, input)),
+            markdown::render(&report(&whole, input)),
+            "{name}: markdown"
+        );
+    }
+}
+
+/// The comparison above means something only if masking changes the reports it compares.
+#[test]
+fn the_demo_reports_hold_access_key_ids_to_mask() {
+    let input = load_snapshot(Path::new("fixtures/demo/snapshot.json")).unwrap();
+    let ctx = Context {
+        now: now(),
+        config: Config::default(),
+    };
+    let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+    let mut text = Vec::new();
+    text::write_streamed(
+        evaluator.stream(&input.snapshot, &ctx).unwrap(),
+        &input,
+        false,
+        false,
+        &mut text,
+    )
+    .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert_ne!(redact(&text), text);
+    assert!(redact(&text).contains("AKIA************"));
+}
