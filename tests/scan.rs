@@ -391,3 +391,45 @@ fn csv_report_has_a_row_per_finding() {
     let suppressed = headers.iter().position(|h| h == "suppressed").unwrap();
     assert_eq!(rows.iter().filter(|r| &r[suppressed] == "true").count(), 1);
 }
+
+/// Reports written as the evaluation streams (text by rule, CSV, JSON) behave like the others
+/// at the edges: a reader that stops early (`| head`) still gets the exit code, never a panic;
+/// an output file that cannot be made is exit 2 with its path, and leaves nothing behind.
+#[test]
+fn streamed_reports_survive_a_closed_pipe_and_a_missing_directory() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("synthetic.json");
+    let generated = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed: 5,
+        accounts: 3,
+        users: 2000,
+    });
+    std::fs::write(&snapshot, serde_json::to_vec(&generated).unwrap()).unwrap();
+    for format in ["text", "csv", "json"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("credwarden"))
+            .args(["scan", "--snapshot", snapshot.to_str().unwrap(), "--now", NOW])
+            .args(["--format", format, "--fail-on", "high"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{format}");
+        // The reader is gone: the rest of the report (megabytes) meets a closed pipe.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+
+        let missing = dir.path().join("no-such-dir").join("report.out");
+        scan_demo(&["--format", format, "-o", missing.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("no-such-dir/report.out"));
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
