@@ -408,7 +408,13 @@ fn streamed_reports_survive_a_closed_pipe_and_a_missing_directory() {
     std::fs::write(&snapshot, serde_json::to_vec(&generated).unwrap()).unwrap();
     for format in ["text", "csv", "json"] {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("credwarden"))
-            .args(["scan", "--snapshot", snapshot.to_str().unwrap(), "--now", NOW])
+            .args([
+                "scan",
+                "--snapshot",
+                snapshot.to_str().unwrap(),
+                "--now",
+                NOW,
+            ])
             .args(["--format", format, "--fail-on", "high"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

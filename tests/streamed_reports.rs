@@ -1,4 +1,4 @@
-//! The reports `scan` writes as the evaluation streams (text grouped by rule, CSV) or keeps only
+//! The reports `scan` writes as the evaluation streams (text in every grouping, CSV) or keeps only
 //! part of (Markdown) are, byte for byte, those rendered from the whole evaluation — coloured or
 //! not, masked or not, with suppressed findings, expired and unused exceptions, many accounts,
 //! and no findings at all.
@@ -101,22 +101,20 @@ fn streamed_and_kept_reports_equal_the_whole_ones() {
         } else {
             assert!(whole.tally.open() > 0, "{name}: no findings to compare");
         }
-        for (color, mask) in [(false, false), (true, false), (false, true), (true, true)] {
-            let expected = text::render(
-                &report(&whole, input),
-                TextOptions {
-                    group_by: GroupBy::Rule,
-                    color,
-                },
-            );
+        let groupings = [GroupBy::Rule, GroupBy::User, GroupBy::Account];
+        for (group_by, color, mask) in groupings.into_iter().flat_map(|g| {
+            [(false, false), (true, false), (false, true), (true, true)].map(|(c, m)| (g, c, m))
+        }) {
+            let opts = TextOptions { group_by, color };
+            let expected = text::render(&report(&whole, input), opts);
             let mut streamed = Vec::new();
-            let evaluation = text::write_streamed(stream(), input, color, mask, &mut streamed)
+            let evaluation = text::write_streamed(stream(), input, opts, mask, &mut streamed)
                 .expect("writing to memory");
             assert_eq!(evaluation.tally, whole.tally, "{name}");
             assert_eq!(
                 String::from_utf8(streamed).unwrap(),
                 masked(expected, mask),
-                "{name}: text, color {color}, redact {mask}"
+                "{name}: text by {group_by:?}, color {color}, redact {mask}"
             );
         }
         for mask in [false, true] {
@@ -151,7 +149,7 @@ fn the_demo_reports_hold_access_key_ids_to_mask() {
     text::write_streamed(
         evaluator.stream(&input.snapshot, &ctx).unwrap(),
         &input,
-        false,
+        TextOptions::default(),
         false,
         &mut text,
     )

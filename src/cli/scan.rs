@@ -103,63 +103,62 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
     let source = args.input.source(v)?;
-    let color = args.color();
-    // JSON, CSV and text grouped by rule are written as the findings are made: at 100,000 users
-    // half a million findings are never held at once.
+    // JSON, CSV and text are written as the findings are made, and SARIF and Markdown keep only
+    // the findings they show: at 100,000 users half a million findings are never held at once.
     match args.format {
         Format::Json if !args.redact => {
             let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
-            return stream_report(source, &args, now, |stream, input, out| {
+            stream_report(source, &args, now, |stream, input, out| {
                 report::json::write_streamed(stream, input, config_path, policy_dirs, out)
-            });
+            })
         }
-        Format::Csv => {
-            return stream_report(source, &args, now, |stream, _, out| {
-                report::csv::write_streamed(stream, args.redact, out)
-            });
-        }
-        Format::Text if args.group_by == GroupBy::Rule => {
-            return stream_report(source, &args, now, |stream, input, out| {
-                report::text::write_streamed(stream, input, color, args.redact, out)
-            });
-        }
-        _ => {}
-    }
-    // SARIF holds at most its limit of results, Markdown lists its top findings: only those are
-    // kept as the evaluation streams.
-    let keep = match args.format {
-        Format::Sarif => Some(report::sarif::MAX_RESULTS),
-        Format::Markdown => Some(report::markdown::KEPT),
-        _ => None,
-    };
-    let evaluated = evaluate_keeping(source, &args.eval, now, keep)?;
-    let report = evaluated.report(&args.eval);
-    let rendered = match args.format {
-        Format::Text => report::text::render(
-            &report,
-            TextOptions {
+        Format::Csv => stream_report(source, &args, now, |stream, _, out| {
+            report::csv::write_streamed(stream, args.redact, out)
+        }),
+        Format::Text => {
+            let opts = TextOptions {
                 group_by: args.group_by,
-                color,
-            },
-        ),
-        Format::Json => report::json::render(&report),
-        Format::Markdown => report::markdown::render(&report),
-        Format::Csv => report::csv::render(&report),
-        Format::Html => report::html::render(&report),
+                color: args.color(),
+            };
+            stream_report(source, &args, now, |stream, input, out| {
+                report::text::write_streamed(stream, input, opts, args.redact, out)
+            })
+        }
         Format::Sarif => {
-            let sarif = report::sarif::render(
-                &report,
-                &report::sarif::SarifOptions {
+            let keep = Some(report::sarif::MAX_RESULTS);
+            render_report(source, &args, now, keep, |report| {
+                let options = report::sarif::SarifOptions {
                     artifact: args.sarif_artifact.as_deref(),
                     category: args.sarif_category.as_deref(),
-                },
-            );
-            for warning in &sarif.warnings {
-                eprintln!("warning: {warning}");
-            }
-            sarif.text
+                };
+                let sarif = report::sarif::render(report, &options);
+                for warning in &sarif.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                sarif.text
+            })
         }
-    };
+        Format::Markdown => {
+            let keep = Some(report::markdown::KEPT);
+            render_report(source, &args, now, keep, report::markdown::render)
+        }
+        Format::Html => render_report(source, &args, now, None, report::html::render),
+        // Masked as a whole.
+        Format::Json => render_report(source, &args, now, None, report::json::render),
+    }
+}
+
+/// A report rendered whole (masked with `--redact`) from the evaluation, of which only the first
+/// `keep` open and suppressed findings are kept when `keep` is given.
+fn render_report(
+    source: Source,
+    args: &ScanArgs,
+    now: DateTime<Utc>,
+    keep: Option<usize>,
+    render: impl FnOnce(&Report) -> String,
+) -> Result<u8, Error> {
+    let evaluated = evaluate_keeping(source, &args.eval, now, keep)?;
+    let rendered = render(&evaluated.report(&args.eval));
     let rendered = if args.redact {
         report::redact::redact(&rendered)
     } else {

@@ -1,6 +1,6 @@
 //! The human report: grouped findings that read well on an 80-column terminal.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 
@@ -41,43 +41,37 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
         rules: ev.rules.len(),
     };
     header(&mut out, snapshot, &head, &paint);
-    let shown: Vec<&Finding> = ev.findings.iter().filter(|f| !f.suppressed).collect();
-    if shown.is_empty() {
-        out.push_str(NO_FINDINGS);
-    } else {
-        match opts.group_by {
-            GroupBy::Rule => {
-                let mut groups = ByRule::default();
-                for run in rule_runs(shown.iter().copied()) {
-                    groups.add(run, &mut out, &paint);
-                }
-                groups.finish(&mut out, &paint);
-            }
-            GroupBy::User => by_key(&mut out, &shown, &paint, user_key),
-            GroupBy::Account => by_key(&mut out, &shown, &paint, account_key),
-        }
-    }
+    let mut groups = Groups::new(opts.group_by);
+    let open_findings = ev.findings.iter().filter(|f| !f.suppressed);
+    groups.add(
+        Lines::of(opts.group_by, open_findings, &paint),
+        &mut out,
+        &paint,
+    );
+    groups.finish(&mut out, &paint);
     let mut open = OpenByAccount::default();
     open.count(&ev.findings);
     footer(&mut out, snapshot, ev, &open, &paint);
     out
 }
 
-/// Write the report grouped by rule as `stream` makes the findings — the same bytes [`render`]
-/// makes of that evaluation whole, masked by [`super::redact::redact`] when `redact` — and
-/// return the evaluation (without its findings).
+/// Write the report as `stream` makes the findings — the same bytes [`render`] makes of that
+/// evaluation whole, masked by [`super::redact::redact`] when `redact` — and return the
+/// evaluation (without its findings).
 ///
-/// Each section's lines are rendered on the core that made it; a rule's lines are held until
-/// its last section, when its count is known, then written and dropped. At 100,000 users the
-/// report is 90 MB of text over half a million findings, none of them held at once.
+/// Each section's lines are rendered on the core that made it. Grouped by rule, a rule's lines
+/// are held until its last section, when its count is known, then written and dropped; grouped
+/// by user or account, every group's lines are held (the text, not the findings) until the end,
+/// when the groups can be ordered. At 100,000 users the report is 90 MB of text over half a
+/// million findings, which are never held at once.
 pub fn write_streamed<W: io::Write + ?Sized>(
     stream: FindingStream,
     input: &LoadedSnapshot,
-    color: bool,
+    opts: TextOptions,
     redact: bool,
     out: &mut W,
 ) -> io::Result<Evaluation> {
-    let paint = Painter(color);
+    let paint = Painter(opts.color);
     let emit = |text: &str, out: &mut W| {
         // Every piece ends a line, and an access key id never spans lines, so masking piece by
         // piece masks what masking the whole text would.
@@ -95,27 +89,24 @@ pub fn write_streamed<W: io::Write + ?Sized>(
     };
     header(&mut text, &input.snapshot, &head, &paint);
     emit(&text, out)?;
-    let mut groups = ByRule::default();
+    let mut groups = Groups::new(opts.group_by);
     let mut open = OpenByAccount::default();
     let evaluation = stream.run(
         |section| {
             let mut open = OpenByAccount::default();
             open.count(&section);
-            (rule_runs(section.iter().filter(|f| !f.suppressed)), open)
+            let open_findings = section.iter().filter(|f| !f.suppressed);
+            (Lines::of(opts.group_by, open_findings, &paint), open)
         },
-        |(runs, section_open)| {
+        |(lines, section_open)| {
             open.add(section_open);
             let mut text = String::new();
-            for run in runs {
-                groups.add(run, &mut text, &paint);
-            }
+            groups.add(lines, &mut text, &paint);
             emit(&text, out)
         },
     )?;
     let mut text = String::new();
-    if !groups.finish(&mut text, &paint) {
-        text.push_str(NO_FINDINGS);
-    }
+    groups.finish(&mut text, &paint);
     footer(&mut text, &input.snapshot, &evaluation, &open, &paint);
     emit(&text, out)?;
     Ok(evaluation)
@@ -171,6 +162,65 @@ fn footer(
     exceptions(out, ev.tally.suppressed(), &ev.exceptions, paint);
     accounts_table(out, snapshot, open);
     summary(out, &ev.tally, paint);
+}
+
+/// Open findings rendered as lines, ready to be grouped (a section's, or all of them).
+enum Lines {
+    Rules(Vec<RuleRun>),
+    Keyed(Vec<KeyedLine>),
+}
+
+impl Lines {
+    fn of<'f>(
+        group_by: GroupBy,
+        findings: impl Iterator<Item = &'f Finding>,
+        paint: &Painter,
+    ) -> Lines {
+        match group_by {
+            GroupBy::Rule => Lines::Rules(rule_runs(findings)),
+            GroupBy::User => Lines::Keyed(keyed_lines(findings, user_key, paint)),
+            GroupBy::Account => Lines::Keyed(keyed_lines(findings, account_key, paint)),
+        }
+    }
+}
+
+/// The findings' groups as their lines come, in report order.
+enum Groups {
+    Rule(ByRule),
+    Key(ByKey),
+}
+
+impl Groups {
+    fn new(group_by: GroupBy) -> Groups {
+        match group_by {
+            GroupBy::Rule => Groups::Rule(ByRule::default()),
+            GroupBy::User | GroupBy::Account => Groups::Key(ByKey::default()),
+        }
+    }
+
+    /// Take the next lines; write to `out` the groups they complete.
+    fn add(&mut self, lines: Lines, out: &mut String, paint: &Painter) {
+        match (self, lines) {
+            (Groups::Rule(groups), Lines::Rules(runs)) => {
+                for run in runs {
+                    groups.add(run, out, paint);
+                }
+            }
+            (Groups::Key(groups), Lines::Keyed(lines)) => groups.add(lines),
+            _ => unreachable!("lines are made for the grouping they go to"),
+        }
+    }
+
+    /// Write the groups not yet written, or say there are none.
+    fn finish(self, out: &mut String, paint: &Painter) {
+        let any = match self {
+            Groups::Rule(groups) => groups.finish(out, paint),
+            Groups::Key(groups) => groups.finish(out, paint),
+        };
+        if !any {
+            out.push_str(NO_FINDINGS);
+        }
+    }
 }
 
 /// Consecutive open findings of one rule, their lines rendered.
@@ -284,28 +334,72 @@ impl OpenByAccount {
     }
 }
 
-fn by_key(out: &mut String, findings: &[&Finding], paint: &Painter, key: fn(&Finding) -> String) {
-    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for f in findings {
-        groups.entry(key(f)).or_default().push(f);
-    }
-    // Most severe group first, then by name.
-    let mut groups: Vec<(String, Vec<&Finding>)> = groups.into_iter().collect();
-    groups.sort_by(|a, b| {
-        b.1[0]
-            .severity
-            .cmp(&a.1[0].severity)
-            .then_with(|| a.0.cmp(&b.0))
-    });
-    for (name, group) in groups {
-        let _ = writeln!(out, "\n{} ({})", paint.bold(&name), group.len());
-        for f in group {
+/// One finding's line in a group of its user's or account's.
+struct KeyedLine {
+    key: String,
+    severity: Severity,
+    line: String,
+}
+
+fn keyed_lines<'f>(
+    findings: impl Iterator<Item = &'f Finding>,
+    key: fn(&Finding) -> String,
+    paint: &Painter,
+) -> Vec<KeyedLine> {
+    findings
+        .map(|f| {
             // Wrap the text after the label's columns, then put the (maybe coloured) label there.
-            let line = format!("{} {}: {}", f.rule_id, resource_label(f), f.message);
+            let text = format!("{} {}: {}", f.rule_id, resource_label(f), f.message);
             let mut wrapped = String::new();
-            wrap_into(&mut wrapped, &line, 11, 11);
-            let _ = write!(out, "  {} {}", paint.severity(f.severity), &wrapped[11..]);
+            wrap_into(&mut wrapped, &text, 11, 11);
+            KeyedLine {
+                key: key(f),
+                severity: f.severity,
+                line: format!("  {} {}", paint.severity(f.severity), &wrapped[11..]),
+            }
+        })
+        .collect()
+}
+
+/// Findings grouped by user or account: each group's lines are held until the end, then the
+/// groups are written most severe first (a group's first finding is its most severe: findings
+/// come in report order), then by name.
+#[derive(Default)]
+struct ByKey(HashMap<String, KeyGroup>);
+
+struct KeyGroup {
+    severity: Severity,
+    count: usize,
+    lines: String,
+}
+
+impl ByKey {
+    fn add(&mut self, lines: Vec<KeyedLine>) {
+        for KeyedLine {
+            key,
+            severity,
+            line,
+        } in lines
+        {
+            let group = self.0.entry(key).or_insert_with(|| KeyGroup {
+                severity,
+                count: 0,
+                lines: String::new(),
+            });
+            group.count += 1;
+            group.lines.push_str(&line);
         }
+    }
+
+    /// Write every group; whether there was any.
+    fn finish(self, out: &mut String, paint: &Painter) -> bool {
+        let mut groups: Vec<(String, KeyGroup)> = self.0.into_iter().collect();
+        groups.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then_with(|| a.0.cmp(&b.0)));
+        for (name, group) in &groups {
+            let _ = writeln!(out, "\n{} ({})", paint.bold(name), group.count);
+            out.push_str(&group.lines);
+        }
+        !groups.is_empty()
     }
 }
 
