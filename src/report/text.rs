@@ -43,12 +43,11 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     header(&mut out, snapshot, &head, &paint);
     let mut groups = Groups::new(opts.group_by);
     let open_findings = ev.findings.iter().filter(|f| !f.suppressed);
-    groups.add(
-        Lines::of(opts.group_by, open_findings, &paint),
-        &mut out,
-        &paint,
-    );
-    groups.finish(&mut out, &paint);
+    let lines = Lines::of(opts.group_by, open_findings, &paint);
+    let written: io::Result<()> = groups
+        .add(lines, &mut out, &paint)
+        .and_then(|()| groups.finish(&mut out, &paint));
+    written.expect("writing to memory");
     let mut open = OpenByAccount::default();
     open.count(&ev.findings);
     footer(&mut out, snapshot, ev, &open, &paint);
@@ -72,15 +71,7 @@ pub fn write_streamed<W: io::Write + ?Sized>(
     out: &mut W,
 ) -> io::Result<Evaluation> {
     let paint = Painter(opts.color);
-    let emit = |text: &str, out: &mut W| {
-        // Every piece ends a line, and an access key id never spans lines, so masking piece by
-        // piece masks what masking the whole text would.
-        if redact {
-            out.write_all(super::redact::redact(text).as_bytes())
-        } else {
-            out.write_all(text.as_bytes())
-        }
-    };
+    let out = &mut Emit { out, redact };
     let mut text = String::new();
     let head = Head {
         input_uri: &super::relative_uri(&input.path),
@@ -88,7 +79,7 @@ pub fn write_streamed<W: io::Write + ?Sized>(
         rules: stream.rules().len(),
     };
     header(&mut text, &input.snapshot, &head, &paint);
-    emit(&text, out)?;
+    out.put(&text)?;
     let mut groups = Groups::new(opts.group_by);
     let mut open = OpenByAccount::default();
     let evaluation = stream.run(
@@ -100,16 +91,43 @@ pub fn write_streamed<W: io::Write + ?Sized>(
         },
         |(lines, section_open)| {
             open.add(section_open);
-            let mut text = String::new();
-            groups.add(lines, &mut text, &paint);
-            emit(&text, out)
+            groups.add(lines, out, &paint)
         },
     )?;
+    groups.finish(out, &paint)?;
     let mut text = String::new();
-    groups.finish(&mut text, &paint);
     footer(&mut text, &input.snapshot, &evaluation, &open, &paint);
-    emit(&text, out)?;
+    out.put(&text)?;
     Ok(evaluation)
+}
+
+/// Where finished text goes, a piece at a time: the whole report's string, or a writer.
+trait Out {
+    fn put(&mut self, text: &str) -> io::Result<()>;
+}
+
+impl Out for String {
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+/// A writer, masking access key ids when asked. Every piece ends a line, and an access key id
+/// never spans lines, so masking piece by piece masks what masking the whole text would.
+struct Emit<'w, W: ?Sized> {
+    out: &'w mut W,
+    redact: bool,
+}
+
+impl<W: io::Write + ?Sized> Out for Emit<'_, W> {
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        if self.redact {
+            self.out.write_all(super::redact::redact(text).as_bytes())
+        } else {
+            self.out.write_all(text.as_bytes())
+        }
+    }
 }
 
 const NO_FINDINGS: &str = "\nNo findings.\n";
@@ -199,26 +217,29 @@ impl Groups {
     }
 
     /// Take the next lines; write to `out` the groups they complete.
-    fn add(&mut self, lines: Lines, out: &mut String, paint: &Painter) {
+    fn add(&mut self, lines: Lines, out: &mut impl Out, paint: &Painter) -> io::Result<()> {
         match (self, lines) {
             (Groups::Rule(groups), Lines::Rules(runs)) => {
                 for run in runs {
-                    groups.add(run, out, paint);
+                    groups.add(run, out, paint)?;
                 }
             }
             (Groups::Key(groups), Lines::Keyed(lines)) => groups.add(lines),
             _ => unreachable!("lines are made for the grouping they go to"),
         }
+        Ok(())
     }
 
     /// Write the groups not yet written, or say there are none.
-    fn finish(self, out: &mut String, paint: &Painter) {
+    fn finish(self, out: &mut impl Out, paint: &Painter) -> io::Result<()> {
         let any = match self {
-            Groups::Rule(groups) => groups.finish(out, paint),
-            Groups::Key(groups) => groups.finish(out, paint),
+            Groups::Rule(groups) => groups.finish(out, paint)?,
+            Groups::Key(groups) => groups.finish(out, paint)?,
         };
-        if !any {
-            out.push_str(NO_FINDINGS);
+        if any {
+            Ok(())
+        } else {
+            out.put(NO_FINDINGS)
         }
     }
 }
@@ -267,41 +288,44 @@ struct ByRule {
 }
 
 impl ByRule {
-    fn add(&mut self, run: RuleRun, out: &mut String, paint: &Painter) {
+    fn add(&mut self, run: RuleRun, out: &mut impl Out, paint: &Painter) -> io::Result<()> {
         match &mut self.current {
             Some(group) if group.rule_id == run.rule_id => {
                 group.count += run.count;
                 group.lines.push_str(&run.lines);
             }
             _ => {
-                if let Some(done) = self.current.replace(run) {
-                    write_group(out, &done, paint);
-                }
                 self.any = true;
+                if let Some(done) = self.current.replace(run) {
+                    write_group(out, &done, paint)?;
+                }
             }
         }
+        Ok(())
     }
 
     /// Write the last group; whether there was any.
-    fn finish(mut self, out: &mut String, paint: &Painter) -> bool {
+    fn finish(mut self, out: &mut impl Out, paint: &Painter) -> io::Result<bool> {
         if let Some(done) = self.current.take() {
-            write_group(out, &done, paint);
+            write_group(out, &done, paint)?;
         }
-        self.any
+        Ok(self.any)
     }
 }
 
-fn write_group(out: &mut String, group: &RuleRun, paint: &Painter) {
+fn write_group(out: &mut impl Out, group: &RuleRun, paint: &Painter) -> io::Result<()> {
+    let mut heading = String::new();
     let _ = writeln!(
-        out,
+        heading,
         "\n{} {} {} ({})",
         paint.severity(group.severity),
         paint.bold(&group.rule_id),
         group.slug,
         group.count
     );
-    wrap_into(out, &group.title, 2, 2);
-    out.push_str(&group.lines);
+    wrap_into(&mut heading, &group.title, 2, 2);
+    out.put(&heading)?;
+    out.put(&group.lines)
 }
 
 /// Open findings by account id and severity ([`Severity::rank`]), counted in one pass (not one
@@ -391,15 +415,16 @@ impl ByKey {
         }
     }
 
-    /// Write every group; whether there was any.
-    fn finish(self, out: &mut String, paint: &Painter) -> bool {
+    /// Write every group, each dropped once written; whether there was any.
+    fn finish(self, out: &mut impl Out, paint: &Painter) -> io::Result<bool> {
         let mut groups: Vec<(String, KeyGroup)> = self.0.into_iter().collect();
         groups.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then_with(|| a.0.cmp(&b.0)));
-        for (name, group) in &groups {
-            let _ = writeln!(out, "\n{} ({})", paint.bold(name), group.count);
-            out.push_str(&group.lines);
+        let any = !groups.is_empty();
+        for (name, group) in groups {
+            out.put(&format!("\n{} ({})\n", paint.bold(&name), group.count))?;
+            out.put(&group.lines)?;
         }
-        !groups.is_empty()
+        Ok(any)
     }
 }
 
