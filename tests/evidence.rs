@@ -336,6 +336,8 @@ fn archives_are_reproducible() {
     export(&["--archive", a.to_str().unwrap()]).assert().code(0);
     export(&["--archive", b.to_str().unwrap()]).assert().code(0);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The files were rendered in a staging directory beside the archive, removed since.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
     // Entries sit under evidence/, so unpacking never scatters files.
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
         std::fs::File::open(&a).unwrap(),

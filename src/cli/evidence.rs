@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use credwarden::evidence::{self, Sources};
-use credwarden::{output, Error};
+use credwarden::Error;
 
 use super::scan::{evaluate, InputArgs};
 
@@ -74,45 +74,52 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
     };
     let config_bytes = args.eval.config.as_deref().map(read).transpose()?;
     let report = evaluated.report(&args.eval);
-    let bundle = evidence::bundle::build(
-        &report,
-        &Sources {
-            input: input_bytes.as_deref(),
-            config: config_bytes.as_deref(),
-            redact: args.redact,
-        },
-    );
+    let sources = Sources {
+        input: input_bytes.as_deref(),
+        config: config_bytes.as_deref(),
+        redact: args.redact,
+    };
     let say = |text: String| {
         if !v.quiet {
             eprintln!("{text}");
         }
     };
-    if let Some(dir) = &args.out {
-        bundle.write_dir(dir)?;
-        say(format!(
-            "evidence bundle written to {} ({} files, {} bytes)",
-            dir.display(),
-            bundle.files.len(),
-            bundle.total_bytes()
-        ));
-    }
+    // The files are rendered once: into the bundle directory, or (an archive alone) into a
+    // staging directory beside the archive, removed once the archive is written.
+    let (written, files_dir, _staging) = match (&args.out, &args.archive) {
+        (Some(dir), _) => {
+            let written = evidence::bundle::write_dir(&report, &sources, dir)?;
+            say(format!(
+                "evidence bundle written to {} ({} files, {} bytes)",
+                dir.display(),
+                written.files.len(),
+                written.total_bytes()
+            ));
+            (written, dir.clone(), None)
+        }
+        (None, Some(path)) => {
+            let staging = evidence::bundle::staging_beside(path)?;
+            let written = evidence::bundle::write_files(&report, &sources, staging.path())?;
+            (written, staging.path().to_path_buf(), Some(staging))
+        }
+        (None, None) => unreachable!("clap requires --out or --archive"),
+    };
     if let Some(path) = &args.archive {
-        let bytes = bundle.archive(evaluated.evaluation.evaluated_at);
-        output::write_atomic(path, &bytes)?;
+        let at = evaluated.evaluation.evaluated_at;
+        let bytes = evidence::bundle::write_archive(&written, &files_dir, at, path)?;
         say(format!(
-            "evidence archive written to {} ({} bytes)",
+            "evidence archive written to {} ({bytes} bytes)",
             path.display(),
-            bytes.len()
         ));
     }
-    let controls = &bundle.manifest.summary.frameworks;
+    let controls = &written.manifest.summary.frameworks;
     for fw in controls {
         say(format!(
             "  {:<16} {:>2} pass  {:>2} fail  {:>2} not evaluated",
             fw.id, fw.pass, fw.fail, fw.not_evaluated
         ));
     }
-    outln!("manifest sha256 {}", bundle.manifest_sha256());
+    outln!("manifest sha256 {}", written.manifest_sha256());
     Ok(if evaluated.collection_failed { 3 } else { 0 })
 }
 

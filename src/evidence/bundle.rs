@@ -1,12 +1,15 @@
 //! Building and writing an evidence bundle.
 //!
 //! A bundle is a set of named files plus `manifest.json`, which records the SHA-256 of every
-//! other file and what produced them. It is built in memory, then written either as a
-//! directory (assembled beside the target and renamed into place) or as a deterministic
-//! `.tar.gz` (written atomically). Either way a failed export leaves nothing behind.
+//! other file and what produced them. Each file is rendered straight into a staging directory
+//! beside the target, hashed as it is written, and synced; the staging directory is then
+//! renamed into place (a directory bundle) or packed into a deterministic `.tar.gz` (written
+//! atomically). Either way a failed export leaves nothing behind, and no file is ever held
+//! whole in memory next to the others: at 100,000 users the bundle is a gigabyte.
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -101,11 +104,12 @@ pub struct FrameworkSummary {
     pub not_evaluated: usize,
 }
 
-/// A bundle in memory: its files (manifest last) and the manifest.
+/// A bundle written: its manifest, and every file as the manifest lists it (the manifest's own
+/// entry last).
 #[derive(Debug, Clone)]
-pub struct Bundle {
-    pub files: Vec<(String, Vec<u8>)>,
+pub struct Written {
     pub manifest: Manifest,
+    pub files: Vec<FileEntry>,
 }
 
 /// What the export reads besides the evaluation.
@@ -119,55 +123,62 @@ pub struct Sources<'a> {
     pub redact: bool,
 }
 
-/// Build every file of the bundle and its manifest.
-pub fn build(report: &Report, sources: &Sources) -> Bundle {
+/// Render every file of the bundle into the empty directory `dir`, each hashed as it is
+/// written and synced, then the manifest.
+pub fn write_files(
+    report: &Report,
+    sources: &Sources,
+    dir: &Path,
+) -> Result<Written, EvidenceError> {
     let ev = report.evaluation;
     let snap = &report.input.snapshot;
     let from_csv = report.input.kind == InputKind::CredentialReport;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let snapshot_bytes = match (sources.input, from_csv) {
-        (Some(bytes), false) => bytes.to_vec(),
-        _ => {
-            let mut text = serde_json::to_string_pretty(snap).expect("snapshots serialise");
-            text.push('\n');
-            text.into_bytes()
-        }
+    let put = |name: &str, write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>| {
+        put_file(dir, name, sources.redact, write)
     };
-    files.push(("snapshot.json".into(), snapshot_bytes));
+    let mut files = Vec::new();
+    files.push(put(
+        "snapshot.json",
+        &mut |w| match (sources.input, from_csv) {
+            (Some(bytes), false) => w.write_all(bytes),
+            _ => {
+                serde_json::to_writer_pretty(&mut *w, snap)?;
+                w.write_all(b"\n")
+            }
+        },
+    )?);
     if let (Some(bytes), true) = (sources.input, from_csv) {
-        files.push(("credential-report.csv".into(), bytes.to_vec()));
+        files.push(put("credential-report.csv", &mut |w| w.write_all(bytes))?);
     }
     if let Some(bytes) = sources.config {
-        files.push(("config.yaml".into(), bytes.to_vec()));
+        files.push(put("config.yaml", &mut |w| w.write_all(bytes))?);
     }
-    files.push((
-        "findings.json".into(),
-        report::json::render(report).into_bytes(),
-    ));
-    let sarif = report::sarif::render(
-        report,
-        &report::sarif::SarifOptions {
-            artifact: Some(if from_csv {
-                "credential-report.csv"
-            } else {
-                "snapshot.json"
-            }),
-            category: Some("credwarden-evidence"),
-        },
-    );
-    files.push(("findings.sarif".into(), sarif.text.into_bytes()));
-    files.push((
-        "report.html".into(),
-        report::html::render(report).into_bytes(),
-    ));
+    files.push(put("findings.json", &mut |w| {
+        report::json::write(report, w)
+    })?);
+    let sarif_options = report::sarif::SarifOptions {
+        artifact: Some(if from_csv {
+            "credential-report.csv"
+        } else {
+            "snapshot.json"
+        }),
+        category: Some("credwarden-evidence"),
+    };
+    files.push(put("findings.sarif", &mut |w| {
+        w.write_all(
+            report::sarif::render(report, &sarif_options)
+                .text
+                .as_bytes(),
+        )
+    })?);
+    files.push(put("report.html", &mut |w| {
+        w.write_all(report::html::render(report).as_bytes())
+    })?);
     let results = controls::evaluate(ev, snap);
-    files.push(("controls.csv".into(), controls::csv(&results).into_bytes()));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    if sources.redact {
-        for (_, bytes) in &mut files {
-            *bytes = report::redact::redact(&String::from_utf8_lossy(bytes)).into_bytes();
-        }
-    }
+    files.push(put("controls.csv", &mut |w| {
+        w.write_all(controls::csv(&results).as_bytes())
+    })?);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let manifest = Manifest {
         format: FORMAT,
@@ -220,23 +231,76 @@ pub fn build(report: &Report, sources: &Sources) -> Bundle {
             _ => None,
         },
         summary: Summary {
-            findings: ev.findings.iter().filter(|f| !f.suppressed).count(),
-            suppressed: ev.findings.iter().filter(|f| f.suppressed).count(),
+            findings: ev.tally.open(),
+            suppressed: ev.tally.suppressed(),
             frameworks: framework_summaries(&results),
         },
-        files: files
-            .iter()
-            .map(|(path, bytes)| FileEntry {
-                path: path.clone(),
-                sha256: sha256_hex(bytes),
-                bytes: bytes.len() as u64,
-            })
-            .collect(),
+        files,
     };
     let mut text = serde_json::to_string_pretty(&manifest).expect("manifests serialise");
     text.push('\n');
-    files.push((MANIFEST.into(), text.into_bytes()));
-    Bundle { files, manifest }
+    // The manifest is never masked: it holds no key id, only hashes of what was.
+    let entry = put_file(dir, MANIFEST, false, &mut |w| w.write_all(text.as_bytes()))?;
+    let mut files = manifest.files.clone();
+    files.push(entry);
+    Ok(Written { manifest, files })
+}
+
+/// Write the file `name` in `dir` with what `write` writes (masked when `redact`), synced, and
+/// return its entry (size and SHA-256, computed as it is written).
+fn put_file(
+    dir: &Path,
+    name: &str,
+    redact: bool,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> Result<FileEntry, EvidenceError> {
+    if redact {
+        // Masking needs the text whole: one file at a time.
+        let mut text = Vec::new();
+        write(&mut text).expect("writing to memory");
+        let masked = report::redact::redact(&String::from_utf8_lossy(&text));
+        drop(text);
+        return put_file(dir, name, false, &mut |w| w.write_all(masked.as_bytes()));
+    }
+    let path = dir.join(name);
+    let err = |source| EvidenceError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = File::create(&path).map_err(err)?;
+    let mut out = Hashing {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    write(&mut out).map_err(err)?;
+    let file = out.inner.into_inner().map_err(|e| err(e.into_error()))?;
+    file.sync_all().map_err(err)?;
+    Ok(FileEntry {
+        path: name.to_string(),
+        sha256: format!("{:x}", out.hasher.finalize()),
+        bytes: out.bytes,
+    })
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn framework_summaries(results: &[ControlResult]) -> Vec<FrameworkSummary> {
@@ -272,85 +336,125 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-impl Bundle {
+impl Written {
     /// The manifest file's SHA-256: record it elsewhere (a ticket, a signed note) and
     /// `evidence verify --manifest-sha256` proves the manifest itself was not rewritten.
-    pub fn manifest_sha256(&self) -> String {
-        let (_, bytes) = self.files.last().expect("the manifest is always there");
-        sha256_hex(bytes)
+    pub fn manifest_sha256(&self) -> &str {
+        &self
+            .files
+            .last()
+            .expect("the manifest is always there")
+            .sha256
     }
 
     pub fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|(_, b)| b.len() as u64).sum()
+        self.files.iter().map(|f| f.bytes).sum()
     }
+}
 
-    /// Write the bundle as the directory `dir`, which must not exist or be empty. The files are
-    /// written and synced in a hidden directory beside it, which is then renamed into place.
-    pub fn write_dir(&self, dir: &Path) -> Result<(), EvidenceError> {
-        let io = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| EvidenceError::Io { path, source }
-        };
-        if dir.symlink_metadata().is_ok() {
-            let empty = dir.is_dir()
-                && !dir.is_symlink()
-                && std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
-            if !empty {
-                return Err(EvidenceError::Exists(dir.display().to_string()));
-            }
-        }
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let staging = tempfile::Builder::new()
-            .prefix(".credwarden-evidence-")
-            .tempdir_in(parent)
-            .map_err(io(parent))?;
-        for (name, bytes) in &self.files {
-            let path = staging.path().join(name);
-            let mut f = std::fs::File::create(&path).map_err(io(&path))?;
-            f.write_all(bytes).map_err(io(&path))?;
-            f.sync_all().map_err(io(&path))?;
-        }
-        if dir.is_dir() {
-            std::fs::remove_dir(dir).map_err(io(dir))?;
-        }
-        let staged = staging.keep();
-        if let Err(e) = std::fs::rename(&staged, dir) {
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(io(dir)(e));
-        }
-        if let Ok(d) = std::fs::File::open(parent) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+/// A fresh, hidden staging directory beside `target` (so that renaming it into place does not
+/// cross file systems); removed when dropped unless kept.
+pub fn staging_beside(target: &Path) -> Result<tempfile::TempDir, EvidenceError> {
+    let parent = parent_of(target);
+    tempfile::Builder::new()
+        .prefix(".credwarden-evidence-")
+        .tempdir_in(parent)
+        .map_err(|source| EvidenceError::Io {
+            path: parent.display().to_string(),
+            source,
+        })
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
+}
 
-    /// The bundle as a `.tar.gz` whose bytes depend only on its files: entries in name order
-    /// under `evidence/`, mode 0644, owner 0, modified at the evaluation time.
-    pub fn archive(&self, mtime: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+/// Write the bundle as the directory `dir`, which must not exist or be empty: rendered in a
+/// staging directory beside it, which is then renamed into place.
+pub fn write_dir(report: &Report, sources: &Sources, dir: &Path) -> Result<Written, EvidenceError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| EvidenceError::Io { path, source }
+    };
+    if dir.symlink_metadata().is_ok() {
+        let empty = dir.is_dir()
+            && !dir.is_symlink()
+            && std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+        if !empty {
+            return Err(EvidenceError::Exists(dir.display().to_string()));
+        }
+    }
+    let staging = staging_beside(dir)?;
+    let written = write_files(report, sources, staging.path())?;
+    if dir.is_dir() {
+        std::fs::remove_dir(dir).map_err(io(dir))?;
+    }
+    let staged: PathBuf = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(io(dir)(e));
+    }
+    if let Ok(d) = File::open(parent_of(dir)) {
+        let _ = d.sync_all();
+    }
+    Ok(written)
+}
+
+/// Pack the bundle's files, read from `dir`, into the `.tar.gz` at `path` (replaced
+/// atomically). Its bytes depend only on the files: entries in the manifest's order (the
+/// manifest last) under `evidence/`, mode 0644, owner 0, modified at the evaluation time.
+pub fn write_archive(
+    written: &Written,
+    dir: &Path,
+    mtime: chrono::DateTime<chrono::Utc>,
+    path: &Path,
+) -> Result<u64, EvidenceError> {
+    let pack = |out: &mut BufWriter<crate::output::Writeback<'_>>| -> io::Result<u64> {
+        let mut counted = Counting {
+            inner: out,
+            bytes: 0,
+        };
         let gz = flate2::GzBuilder::new()
             .mtime(0)
-            .write(Vec::new(), flate2::Compression::default());
+            .write(&mut counted, flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
-        for (name, bytes) in &self.files {
+        for entry in &written.files {
             let mut header = tar::Header::new_ustar();
-            header.set_size(bytes.len() as u64);
+            header.set_size(entry.bytes);
             header.set_mode(0o644);
             header.set_uid(0);
             header.set_gid(0);
             header.set_mtime(mtime.timestamp().max(0) as u64);
             header.set_entry_type(tar::EntryType::Regular);
-            tar.append_data(
-                &mut header,
-                format!("{ARCHIVE_ROOT}/{name}"),
-                bytes.as_slice(),
-            )
-            .expect("writing to memory cannot fail");
+            let file = File::open(dir.join(&entry.path))?;
+            tar.append_data(&mut header, format!("{ARCHIVE_ROOT}/{}", entry.path), file)?;
         }
-        tar.into_inner()
-            .and_then(|gz| gz.finish())
-            .expect("writing to memory cannot fail")
+        tar.into_inner()?.finish()?;
+        Ok(counted.bytes)
+    };
+    crate::output::write_atomic_buffered(path, pack).map_err(|e| EvidenceError::Io {
+        path: e.path,
+        source: e.source,
+    })
+}
+
+/// A writer that counts what goes through it.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }

@@ -10,7 +10,7 @@ pub mod bundle;
 pub mod controls;
 pub mod verify;
 
-pub use bundle::{Bundle, Sources};
+pub use bundle::{Sources, Written};
 pub use verify::{verify, Verification};
 
 #[derive(Debug, thiserror::Error)]

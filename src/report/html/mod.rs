@@ -7,7 +7,7 @@
 
 pub mod chart;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::{account_summaries, severity_counts, Report};
@@ -92,6 +92,12 @@ fn accounts(out: &mut String, report: &Report) {
         let _ = write!(out, r#"<th class="num sev-{s}">{s}</th>"#, s = s.as_str());
     }
     out.push_str("<th>credential report</th></tr></thead><tbody>\n");
+    // Open findings by account and severity, counted in one pass (not one per account and
+    // severity: at 100,000 users that was 500 passes over half a million findings).
+    let mut open: HashMap<&str, [usize; Severity::ALL.len()]> = HashMap::new();
+    for f in ev.findings.iter().filter(|f| !f.suppressed) {
+        open.entry(&f.account_id).or_default()[f.severity.rank()] += 1;
+    }
     for a in account_summaries(&report.input.snapshot) {
         let _ = write!(
             out,
@@ -102,11 +108,7 @@ fn accounts(out: &mut String, report: &Report) {
             id = escape(a.account_id),
         );
         for s in Severity::ALL {
-            let n = ev
-                .findings
-                .iter()
-                .filter(|f| !f.suppressed && f.severity == s && f.account_id == a.account_id)
-                .count();
+            let n = open.get(a.account_id).map_or(0, |n| n[s.rank()]);
             let _ = write!(out, r#"<td class="num">{}</td>"#, zero_dim(n));
         }
         let report_cell = match (a.error, a.report_generated_at) {
@@ -144,12 +146,19 @@ fn keys(out: &mut String, report: &Report) {
 
 fn findings(out: &mut String, report: &Report) {
     let ev = report.evaluation;
-    let rules: BTreeSet<(&str, &str)> = ev
-        .findings
-        .iter()
-        .map(|f| (f.rule_id.as_str(), f.slug.as_str()))
-        .collect();
-    let accounts: BTreeSet<&str> = ev.findings.iter().map(|f| f.account_id.as_str()).collect();
+    // A rule's findings are consecutive (report order), so only a change of rule is inserted;
+    // accounts go through a hash set first (at 100,000 users: half a million findings, a
+    // hundred accounts).
+    let mut rules: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut last_rule = None;
+    for f in &ev.findings {
+        if last_rule != Some(f.rule_id.as_str()) {
+            last_rule = Some(f.rule_id.as_str());
+            rules.insert((f.rule_id.as_str(), f.slug.as_str()));
+        }
+    }
+    let accounts: HashSet<&str> = ev.findings.iter().map(|f| f.account_id.as_str()).collect();
+    let accounts: BTreeSet<&str> = accounts.into_iter().collect();
     let _ = write!(
         out,
         "<section id=\"findings\">\n<h2>Findings</h2>\n<form class=\"filters\" id=\"filters\" role=\"search\">\
@@ -231,12 +240,12 @@ fn rules(out: &mut String, report: &Report) {
         "<section id=\"rules\">\n<h2>Rules and remediation</h2>\n<table class=\"rules\"><thead><tr>\
          <th>rule</th><th>severity</th><th class=\"num\">open</th><th>what to do</th></tr></thead><tbody>\n",
     );
+    let mut open_by_rule: HashMap<&str, usize> = HashMap::new();
+    for f in ev.findings.iter().filter(|f| !f.suppressed) {
+        *open_by_rule.entry(&f.rule_id).or_default() += 1;
+    }
     for rule in &ev.rules {
-        let open = ev
-            .findings
-            .iter()
-            .filter(|f| !f.suppressed && f.rule_id == rule.id)
-            .count();
+        let open = open_by_rule.get(rule.id.as_str()).copied().unwrap_or(0);
         let _ = writeln!(
             out,
             r#"<tr id="rule-{id}"><td><b>{id}</b> {slug}<br><small>{title}</small></td><td><span class="badge sev-{sev}">{sev}</span></td><td class="num">{}</td><td>{}</td></tr>"#,
