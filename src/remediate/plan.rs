@@ -5,7 +5,7 @@
 //! content: `apply` refuses a plan edited without re-digesting, or older than the allowed age,
 //! because a plan is what a person approved, and nothing else may run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::evaluate::Evaluation;
-use crate::snapshot::{KeyStatus, Snapshot};
+use crate::snapshot::{KeyStatus, Snapshot, User};
 
 /// The plan format's identifier; a plan of another kind or version is refused.
 pub const PLAN_KIND: &str = "credwarden.remediation-plan/v1";
@@ -204,6 +204,16 @@ impl Plan {
     ) -> Plan {
         let mut by_target: BTreeMap<(String, String, Option<String>, ActionKind), Action> =
             BTreeMap::new();
+        // Users by account id and name, found once (a search per finding through the account's
+        // users was a thousand comparisons each at 100,000 users); the first of a name wins,
+        // as the search found it.
+        let mut users: HashMap<(&str, &str), &User> = HashMap::new();
+        for account in &snapshot.accounts {
+            for user in &account.users {
+                let at = (account.account_id.as_str(), user.user_name.as_str());
+                users.entry(at).or_insert(user);
+            }
+        }
         for f in evaluation.findings.iter().filter(|f| !f.suppressed) {
             if !opts.rules.is_empty()
                 && !opts
@@ -234,13 +244,7 @@ impl Plan {
             if kind != ActionKind::DeleteLoginProfile && key_id.is_none() {
                 continue;
             }
-            let Some(user) = snapshot
-                .accounts
-                .iter()
-                .filter(|a| a.account_id == f.account_id)
-                .flat_map(|a| &a.users)
-                .find(|u| u.user_name == user_name)
-            else {
+            let Some(&user) = users.get(&(f.account_id.as_str(), user_name)) else {
                 continue;
             };
             if is_break_glass(user, config) {
