@@ -141,12 +141,6 @@ fn the_demo_report_works_in_chromium() {
 #[test]
 fn a_thousand_user_report_works_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("synthetic.json");
-    let snapshot = credwarden::synthetic::generate(credwarden::synthetic::Spec {
-        seed: 7,
-        accounts: 5,
-        users: 1000,
-    });
-    std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+    let path = write_synthetic(dir.path(), 7, 5, 1000);
     browser_check(&path, &[], "html-report-1000-users.png");
 }

@@ -399,13 +399,7 @@ fn csv_report_has_a_row_per_finding() {
 fn streamed_reports_survive_a_closed_pipe_and_a_missing_directory() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let snapshot = dir.path().join("synthetic.json");
-    let generated = credwarden::synthetic::generate(credwarden::synthetic::Spec {
-        seed: 5,
-        accounts: 3,
-        users: 2000,
-    });
-    std::fs::write(&snapshot, serde_json::to_vec(&generated).unwrap()).unwrap();
+    let snapshot = write_synthetic(dir.path(), 5, 3, 2000);
     for format in ["text", "csv", "json"] {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("credwarden"))
             .args([

@@ -3,7 +3,9 @@
 //! not, masked or not, with suppressed findings, expired and unused exceptions, many accounts,
 //! and no findings at all.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use credwarden::config::Config;
 use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet};
@@ -37,13 +39,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         },
     }];
     for (seed, accounts, users) in [(1, 3, 300), (2, 7, 500), (3, 1, 200)] {
-        let snapshot = credwarden::synthetic::generate(credwarden::synthetic::Spec {
-            seed,
-            accounts,
-            users,
-        });
-        let path: PathBuf = dir.join(format!("synthetic-{seed}.json"));
-        std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+        let path = common::write_synthetic(dir, seed, accounts, users);
         cases.push(Case {
             name: format!("synthetic seed {seed}, {accounts} accounts, {users} users"),
             input: load_snapshot(&path).unwrap(),

@@ -33,6 +33,22 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// Write one piece of a report written a piece at a time, masked when `mask`. Every piece must
+/// end a line: no access key id spans a line, so masking piece by piece masks exactly what
+/// masking the whole text would.
+pub fn write_piece<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    piece: &str,
+    mask: bool,
+) -> std::io::Result<()> {
+    debug_assert!(piece.is_empty() || piece.ends_with('\n'));
+    if mask {
+        out.write_all(redact(piece).as_bytes())
+    } else {
+        out.write_all(piece.as_bytes())
+    }
+}
+
 /// `AKIA` or `ASIA` and 16 upper-case letters or digits: 20 characters in all.
 const KEY_LEN: usize = 20;
 

@@ -10,7 +10,7 @@ use crate::evaluate::finding::Text;
 use crate::evaluate::{Evaluation, ExceptionStatus, Finding, FindingStream, Severity, Tally};
 use crate::snapshot::{LoadedSnapshot, Snapshot};
 
-use super::{account_summaries, Report};
+use super::{account_summaries, OpenByAccount, Report};
 
 const WIDTH: usize = 80;
 
@@ -113,8 +113,7 @@ impl Out for String {
     }
 }
 
-/// A writer, masking access key ids when asked. Every piece ends a line, and an access key id
-/// never spans lines, so masking piece by piece masks what masking the whole text would.
+/// A writer, masking access key ids when asked ([`super::redact::write_piece`]).
 struct Emit<'w, W: ?Sized> {
     out: &'w mut W,
     redact: bool,
@@ -122,11 +121,7 @@ struct Emit<'w, W: ?Sized> {
 
 impl<W: io::Write + ?Sized> Out for Emit<'_, W> {
     fn put(&mut self, text: &str) -> io::Result<()> {
-        if self.redact {
-            self.out.write_all(super::redact::redact(text).as_bytes())
-        } else {
-            self.out.write_all(text.as_bytes())
-        }
+        super::redact::write_piece(self.out, text, self.redact)
     }
 }
 
@@ -326,36 +321,6 @@ fn write_group(out: &mut impl Out, group: &RuleRun, paint: &Painter) -> io::Resu
     wrap_into(&mut heading, &group.title, 2, 2);
     out.put(&heading)?;
     out.put(&group.lines)
-}
-
-/// Open findings by account id and severity ([`Severity::rank`]), counted in one pass (not one
-/// per account and severity: at 100,000 users that was 500 passes over half a million findings).
-#[derive(Default)]
-struct OpenByAccount(HashMap<String, [usize; Severity::ALL.len()]>);
-
-impl OpenByAccount {
-    fn count(&mut self, findings: &[Finding]) {
-        for f in findings.iter().filter(|f| !f.suppressed) {
-            let counts = match self.0.get_mut(f.account_id.as_str()) {
-                Some(counts) => counts,
-                None => self.0.entry(f.account_id.to_string()).or_default(),
-            };
-            counts[f.severity.rank()] += 1;
-        }
-    }
-
-    fn add(&mut self, other: OpenByAccount) {
-        for (account, n) in other.0 {
-            let sum = self.0.entry(account).or_default();
-            for (sum, n) in sum.iter_mut().zip(n) {
-                *sum += n;
-            }
-        }
-    }
-
-    fn get(&self, account_id: &str, severity: Severity) -> usize {
-        self.0.get(account_id).map_or(0, |n| n[severity.rank()])
-    }
 }
 
 /// One finding's line in a group of its user's or account's.

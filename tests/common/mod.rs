@@ -36,6 +36,18 @@ pub fn json_of(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
+/// A synthetic snapshot (the benchmark's generator) written into `dir`; its path.
+pub fn write_synthetic(dir: &Path, seed: u64, accounts: usize, users: usize) -> PathBuf {
+    let snapshot = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed,
+        accounts,
+        users,
+    });
+    let path = dir.join(format!("synthetic-{seed}.json"));
+    std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+    path
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }

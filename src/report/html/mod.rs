@@ -10,7 +10,7 @@ pub mod chart;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use super::{account_summaries, severity_counts, Report};
+use super::{account_summaries, severity_counts, OpenByAccount, Report};
 use crate::evaluate::{Finding, Severity};
 
 const STYLE: &str = include_str!("report.css");
@@ -92,12 +92,8 @@ fn accounts(out: &mut String, report: &Report) {
         let _ = write!(out, r#"<th class="num sev-{s}">{s}</th>"#, s = s.as_str());
     }
     out.push_str("<th>credential report</th></tr></thead><tbody>\n");
-    // Open findings by account and severity, counted in one pass (not one per account and
-    // severity: at 100,000 users that was 500 passes over half a million findings).
-    let mut open: HashMap<&str, [usize; Severity::ALL.len()]> = HashMap::new();
-    for f in ev.findings.iter().filter(|f| !f.suppressed) {
-        open.entry(&f.account_id).or_default()[f.severity.rank()] += 1;
-    }
+    let mut open = OpenByAccount::default();
+    open.count(&ev.findings);
     for a in account_summaries(&report.input.snapshot) {
         let _ = write!(
             out,
@@ -108,7 +104,7 @@ fn accounts(out: &mut String, report: &Report) {
             id = escape(a.account_id),
         );
         for s in Severity::ALL {
-            let n = open.get(a.account_id).map_or(0, |n| n[s.rank()]);
+            let n = open.get(a.account_id, s);
             let _ = write!(out, r#"<td class="num">{}</td>"#, zero_dim(n));
         }
         let report_cell = match (a.error, a.report_generated_at) {
