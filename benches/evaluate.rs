@@ -20,7 +20,7 @@ use std::time::Instant;
 use credwarden::config::Config;
 use credwarden::evaluate::{Context, Evaluator, PolicySet, Strategy};
 use credwarden::report::sarif::SarifOptions;
-use credwarden::report::{json, sarif, Report};
+use credwarden::report::{json, kept, sarif, Report};
 use credwarden::snapshot::load::load_snapshot;
 use credwarden::synthetic::{generate, Spec};
 
@@ -124,7 +124,7 @@ fn child(path: &Path) {
     reset_peak_rss();
     let t = Instant::now();
     let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
-    let evaluation = sarif::evaluate_kept(stream, sarif::MAX_RESULTS);
+    let evaluation = kept::evaluate_kept(stream, sarif::MAX_RESULTS);
     let report = Report {
         evaluation: &evaluation,
         input: &input,

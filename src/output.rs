@@ -67,7 +67,7 @@ pub fn write_atomic_buffered<T>(
     Ok(made)
 }
 
-/// A file being written whose pages are sent to disk every [`Writeback::STRIDE`] bytes, without
+/// A file being written whose pages are sent to disk every `Writeback::STRIDE` (8 MiB), without
 /// waiting for them. Left to the final `fsync`, a 600 MB report's writeback began only when the
 /// report was complete, and took up to a second more; started as the report grows, it runs
 /// while the rest is still being made.

@@ -69,7 +69,7 @@ fn over_the_limits_the_most_severe_results_are_kept() {
 /// is the one made from the whole evaluation, truncated or not, with suppressed findings.
 #[test]
 fn kept_while_streaming_is_what_the_whole_evaluation_gives() {
-    use credwarden::report::sarif::evaluate_kept;
+    use credwarden::report::kept::evaluate_kept;
     let input = load_snapshot(std::path::Path::new("fixtures/demo/snapshot.json")).unwrap();
     let config = Config::load(Some(std::path::Path::new("fixtures/config/example.yaml"))).unwrap();
     let ctx = Context {

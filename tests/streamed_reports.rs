@@ -11,7 +11,7 @@ use credwarden::config::Config;
 use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet};
 use credwarden::report::redact::redact;
 use credwarden::report::text::{GroupBy, TextOptions};
-use credwarden::report::{csv, markdown, sarif, text, Report};
+use credwarden::report::{csv, kept, markdown, text, Report};
 use credwarden::snapshot::load::load_snapshot;
 use credwarden::snapshot::LoadedSnapshot;
 
@@ -123,7 +123,7 @@ fn streamed_and_kept_reports_equal_the_whole_ones() {
                 "{name}: csv, redact {mask}"
             );
         }
-        let kept = sarif::evaluate_kept(stream(), markdown::KEPT);
+        let kept = kept::evaluate_kept(stream(), markdown::KEPT);
         assert_eq!(
             markdown::render(&report(&kept, input)),
             markdown::render(&report(&whole, input)),

@@ -333,7 +333,7 @@ pub(super) fn evaluate(
 }
 
 /// Evaluate, keeping every finding, or only the first `keep` open and suppressed ones (all that
-/// a SARIF log or a Markdown summary shows; [`report::sarif::Kept`]): the tally counts them all.
+/// a SARIF log or a Markdown summary shows; [`report::kept::Kept`]): the tally counts them all.
 fn evaluate_keeping(
     source: Source,
     args: &super::EvalArgs,
@@ -350,7 +350,7 @@ fn evaluate_keeping(
     };
     let evaluation = match keep {
         None => evaluator.evaluate(&input.snapshot, &ctx)?,
-        Some(max) => report::sarif::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),
+        Some(max) => report::kept::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),
     };
     Ok(Evaluated {
         input,

@@ -7,9 +7,9 @@ use super::{severity_counts, Report};
 /// Findings listed in full; the rest are counted.
 const TOP: usize = 50;
 
-/// The findings [`render`] needs of an evaluation: the first [`TOP`] open ones (the rest are
+/// The findings [`render`] needs of an evaluation: the first 50 open ones (`TOP`) (the rest are
 /// counted in its tally). `scan` keeps only these as the evaluation streams
-/// ([`super::sarif::evaluate_kept`]).
+/// ([`super::kept::evaluate_kept`]).
 pub const KEPT: usize = TOP;
 
 pub fn render(report: &Report) -> String {

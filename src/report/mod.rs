@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod kept;
 pub mod markdown;
 pub mod redact;
 pub mod sarif;

@@ -55,7 +55,8 @@ pub fn render_with_limits(
     max_gzip: usize,
 ) -> SarifOutput {
     // Unsuppressed results first, most severe first (findings are sorted by severity already).
-    // The evaluation may hold only those that can be kept ([`Kept`]); its tally counts them all.
+    // The evaluation may hold only those that can be kept (`report::kept`); its tally counts them
+    // all.
     let ordered: Vec<&Finding> = report
         .evaluation
         .findings
@@ -84,80 +85,6 @@ pub fn render_with_limits(
             return SarifOutput { text, warnings };
         }
         keep = keep * 9 / 10;
-    }
-}
-
-/// The findings a SARIF report can hold, kept while an evaluation streams its sections: the
-/// first `max` not suppressed and the first `max` suppressed, in report order — all that
-/// [`render`] takes of a whole evaluation. At 100,000 users that is 50,000 findings held
-/// instead of half a million.
-#[derive(Debug)]
-pub struct Kept {
-    open: Vec<Finding>,
-    suppressed: Vec<Finding>,
-    max: usize,
-}
-
-impl Kept {
-    pub fn new(max: usize) -> Kept {
-        Kept {
-            open: Vec::new(),
-            suppressed: Vec::new(),
-            max,
-        }
-    }
-
-    /// Keep what is wanted of the next section.
-    pub fn take(&mut self, section: Vec<Finding>) {
-        for f in section {
-            let into = if f.suppressed {
-                &mut self.suppressed
-            } else {
-                &mut self.open
-            };
-            if into.len() < self.max {
-                into.push(f);
-            }
-        }
-    }
-
-    /// The findings kept, in report order (each list is in it: they are merged).
-    pub fn into_findings(self) -> Vec<Finding> {
-        let mut findings = Vec::with_capacity(self.open.len() + self.suppressed.len());
-        let mut open = self.open.into_iter().peekable();
-        let mut suppressed = self.suppressed.into_iter().peekable();
-        while let (Some(a), Some(b)) = (open.peek(), suppressed.peek()) {
-            let next = if crate::evaluate::report_order(a, b).is_le() {
-                open.next()
-            } else {
-                suppressed.next()
-            };
-            findings.extend(next);
-        }
-        findings.extend(open.chain(suppressed));
-        findings
-    }
-}
-
-/// Run a streamed evaluation keeping only what a log of `max` results can hold ([`Kept`]): the
-/// evaluation's findings are those, in report order, and its tally counts them all.
-pub fn evaluate_kept(
-    stream: crate::evaluate::FindingStream<'_>,
-    max: usize,
-) -> crate::evaluate::Evaluation {
-    let mut kept = Kept::new(max);
-    let evaluation = stream
-        .run(
-            |section| section,
-            |section| {
-                kept.take(section);
-                Ok(())
-            },
-        )
-        .expect("keeping findings in memory does not fail");
-    crate::evaluate::Evaluation {
-        findings: kept.into_findings(),
-        ..evaluation
     }
 }
 

@@ -52,7 +52,7 @@ fn write_with_batches(report: &Report, out: &mut dyn Write, batch: usize) -> std
     write_tail(&tail(ev), !ev.findings.is_empty(), out)
 }
 
-/// Write the JSON report of the evaluation `stream` makes — the same bytes [`write`] writes of
+/// Write the JSON report of the evaluation `stream` makes — the same bytes [`write()`] writes of
 /// that evaluation made whole — and return the evaluation (without its findings).
 ///
 /// The findings are serialised a section at a time, on the core that made the section, as soon
