@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::finding::{Finding, RawFinding};
+use super::input::{snapshot_input, Users};
 use super::native;
 use super::stream::{FindingStream, Parts, Tally};
 use super::{PolicyError, PolicySet, RuleMetadata};
@@ -199,13 +200,14 @@ impl Evaluator {
         if !interpreted.is_empty() {
             let all_bundled = interpreted.iter().all(|&i| rules[i].bundled);
             let small_input = self.strategy == Strategy::Fast && all_bundled;
-            let input = if small_input {
-                account_scope_input(snapshot)
+            let users = if small_input {
+                Users::Counted
             } else {
-                serde_json::to_value(snapshot)
-            }
-            .map_err(|e| PolicyError::Eval(e.to_string()))?;
-            self.engine.set_input(regorus::Value::from(input));
+                Users::Whole
+            };
+            let input =
+                snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
+            self.engine.set_input(input);
             let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
             // Rules over the whole snapshot cost milliseconds per thousand users each: worth
             // spreading over the cores. Over the small input they cost milliseconds in all.
@@ -286,7 +288,7 @@ fn run_rule(
     items
             .into_iter()
             .map(|item| {
-                serde_json::from_value::<RawFinding>(item.clone()).map_err(|e| {
+                RawFinding::deserialize(&item).map_err(|e| {
                     bad(format!(
                         "a finding does not have the required shape ({e}); expected {{account_id, resource: {{type, id, arn}}, message}}, got {}",
                         truncate(&item.to_string(), 200)
@@ -347,40 +349,6 @@ pub fn evaluate(
     ctx: &Context,
 ) -> Result<Evaluation, PolicyError> {
     Evaluator::new(policies)?.evaluate(snapshot, ctx)
-}
-
-/// The snapshot as the account- and organization-scope bundled rules see it on the fast path:
-/// everything but the users, of which they read only the number (each user is `null`).
-fn account_scope_input(snapshot: &Snapshot) -> serde_json::Result<serde_json::Value> {
-    let skeleton = Snapshot {
-        accounts: snapshot
-            .accounts
-            .iter()
-            .map(|a| crate::snapshot::Account {
-                account_id: a.account_id.clone(),
-                alias: a.alias.clone(),
-                credential_report: a.credential_report.clone(),
-                root: a.root.clone(),
-                users: Vec::new(),
-                error: a.error.clone(),
-            })
-            .collect(),
-        organization: snapshot.organization.clone(),
-        organization_error: snapshot.organization_error.clone(),
-        schema: snapshot.schema.clone(),
-        generator: snapshot.generator.clone(),
-        collected_at: snapshot.collected_at,
-        source: snapshot.source.clone(),
-        metadata: snapshot.metadata.clone(),
-    };
-    let mut value = serde_json::to_value(skeleton)?;
-    if let Some(accounts) = value["accounts"].as_array_mut() {
-        for (json, account) in accounts.iter_mut().zip(&snapshot.accounts) {
-            json["users"] =
-                serde_json::Value::Array(vec![serde_json::Value::Null; account.users.len()]);
-        }
-    }
-    Ok(value)
 }
 
 fn timer(limit: std::time::Duration) -> regorus::utils::limits::ExecutionTimerConfig {

@@ -7,6 +7,7 @@
 pub mod docs;
 mod engine;
 pub mod finding;
+mod input;
 pub mod metadata;
 mod native;
 mod order;

@@ -30,9 +30,10 @@ impl Evaluator {
     ) -> Result<QueryOutput, PolicyError> {
         let limit = self.rule_time_limit();
         self.set_data(ctx)?;
-        let input = serde_json::to_value(snapshot).map_err(|e| PolicyError::Eval(e.to_string()))?;
+        let input = super::input::snapshot_input(snapshot, super::input::Users::Whole)
+            .map_err(|e| PolicyError::Eval(e.to_string()))?;
         let engine = self.engine_mut();
-        engine.set_input(regorus::Value::from(input));
+        engine.set_input(input);
         let results = engine.eval_query(query.to_string(), false).map_err(|e| {
             if super::engine::is_time_limit(&e) {
                 PolicyError::TimeLimit {
