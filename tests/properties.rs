@@ -22,7 +22,16 @@ fn findings(snapshot: &Snapshot) -> Vec<Finding> {
 }
 
 fn findings_with(snapshot: &Snapshot, path: Path, config: Config) -> Vec<Finding> {
-    let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+    findings_of(snapshot, path, config, &[])
+}
+
+fn findings_of(
+    snapshot: &Snapshot,
+    path: Path,
+    config: Config,
+    dirs: &[std::path::PathBuf],
+) -> Vec<Finding> {
+    let mut evaluator = Evaluator::new(PolicySet::load(dirs).unwrap()).unwrap();
     evaluator.set_strategy(path);
     let ctx = Context { now: now(), config };
     evaluator
@@ -43,9 +52,19 @@ fn other_config() -> Config {
 
 /// The fast path and the plain Rego path agree, byte for byte, under both configs.
 fn check_paths(snapshot: &Snapshot) -> Result<(), TestCaseError> {
+    check_paths_with(snapshot, &[])
+}
+
+/// The 20 organisational rules of the benchmark: they call every function of the library, which
+/// the fast path runs natively and the plain path in Rego.
+fn custom_policies() -> Vec<std::path::PathBuf> {
+    vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/custom-policies")]
+}
+
+fn check_paths_with(snapshot: &Snapshot, dirs: &[std::path::PathBuf]) -> Result<(), TestCaseError> {
     for config in [Config::default(), other_config()] {
-        let plain = findings_with(snapshot, Path::Rego, config.clone());
-        let fast = findings_with(snapshot, Path::Fast, config);
+        let plain = findings_of(snapshot, Path::Rego, config.clone(), dirs);
+        let fast = findings_of(snapshot, Path::Fast, config, dirs);
         prop_assert_eq!(plain.len(), fast.len(), "as many findings on both paths");
         for (p, f) in plain.iter().zip(&fast) {
             prop_assert_eq!(
@@ -271,6 +290,25 @@ fn fast_and_plain_paths_agree_on_synthetic_organisations() {
     }
 }
 
+/// Custom rules give the same findings with the library's functions run natively (the fast
+/// path) and in Rego (the plain path), on realistic organisations of several seeds.
+#[test]
+fn custom_rules_agree_with_the_native_library_on_synthetic_organisations() {
+    for seed in 1..=3 {
+        let s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+            seed,
+            accounts: 3,
+            users: 150,
+        });
+        let fast = findings_of(&s, Path::Fast, Config::default(), &custom_policies());
+        let custom = |id: &str| fast.iter().filter(|f| f.rule_id == id).count();
+        for rule in ["ORG001", "ORG003", "ORG005", "ORG006", "ORG009", "ORG018"] {
+            assert!(custom(rule) > 0, "seed {seed}: {rule} fires");
+        }
+        check_paths_with(&s, &custom_policies()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
+
 /// Accounts out of order, and two accounts with one id (each user twice): the findings are in
 /// report order, each once, and the same on both paths.
 #[test]
@@ -296,6 +334,13 @@ proptest! {
     #[test]
     fn structural_snapshots_evaluate_deterministically(s in snapshot()) {
         check(&s)?;
+    }
+
+    /// Edge values (null and ancient timestamps, odd names, failed accounts, credential-report
+    /// keys without ids) through the custom rules: native library and Rego library agree.
+    #[test]
+    fn custom_rules_agree_with_the_native_library_on_edge_values(s in snapshot()) {
+        check_paths_with(&s, &custom_policies())?;
     }
 
     #[test]

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::finding::{Finding, RawFinding};
 use super::input::{snapshot_input, Users};
-use super::native;
+use super::native::{self, library, library::Aliases};
 use super::stream::{FindingStream, Parts, Tally};
-use super::{PolicyError, PolicySet, RuleMetadata};
+use super::{PolicyError, PolicyFile, PolicySet, RuleMetadata};
 use crate::config::{Config, Exception};
 use crate::cores;
 use crate::snapshot::Snapshot;
@@ -70,6 +70,10 @@ pub enum Strategy {
 /// Compiled policies, ready to evaluate snapshots.
 pub struct Evaluator {
     engine: regorus::Engine,
+    /// The policies without `policies/lib/functions.rego`, whose functions run natively on the
+    /// fast path, and the names policies call them by; `None` when a policy rules that out
+    /// ([`Aliases::of`]).
+    native_library: Option<(regorus::Engine, Aliases)>,
     policies: PolicySet,
     rule_time_limit: std::time::Duration,
     strategy: Strategy,
@@ -78,15 +82,26 @@ pub struct Evaluator {
 impl Evaluator {
     /// Parse every policy file. Syntax errors name the file, line and column.
     pub fn new(policies: PolicySet) -> Result<Evaluator, PolicyError> {
-        let mut engine = regorus::Engine::new();
-        engine.set_execution_timer_config(timer(DEFAULT_RULE_TIME_LIMIT));
-        for file in &policies.files {
-            engine
-                .add_policy(file.path.clone(), file.source.clone())
-                .map_err(|e| PolicyError::from_rego(&e, &file.path))?;
-        }
+        let engine = compile(policies.files.iter())?;
+        let custom = policies.files.iter().filter(|f| !f.bundled);
+        let native_library = match Aliases::of(custom.map(|f| f.source.as_str())) {
+            Some(aliases) => {
+                let files = policies
+                    .files
+                    .iter()
+                    .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
+                Some((compile(files)?, aliases))
+            }
+            None => {
+                tracing::info!(
+                    "a custom policy uses `with … as …` or gives another package an alias of the library: the library's functions run in Rego, not natively"
+                );
+                None
+            }
+        };
         Ok(Evaluator {
             engine,
+            native_library,
             policies,
             rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
             strategy: Strategy::default(),
@@ -120,6 +135,9 @@ impl Evaluator {
     pub fn set_rule_time_limit(&mut self, limit: std::time::Duration) {
         self.rule_time_limit = limit;
         self.engine.set_execution_timer_config(timer(limit));
+        if let Some((engine, _)) = &mut self.native_library {
+            engine.set_execution_timer_config(timer(limit));
+        }
     }
 
     pub fn rule_time_limit(&self) -> std::time::Duration {
@@ -207,12 +225,22 @@ impl Evaluator {
             };
             let input =
                 snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
+            let native = match (&self.native_library, self.strategy) {
+                (Some((base, aliases)), Strategy::Fast) => {
+                    Some(native_library_engine(base, aliases, ctx, &input)?)
+                }
+                _ => None,
+            };
             self.engine.set_input(input);
             let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
             // Rules over the whole snapshot cost milliseconds per thousand users each: worth
             // spreading over the cores. Over the small input they cost milliseconds in all.
             let workers = if small_input { 1 } else { cores() };
-            let outcomes = run_rego_rules(&self.engine, &chosen, self.rule_time_limit, workers);
+            let engines = Engines {
+                reference: &self.engine,
+                native: native.as_ref(),
+            };
+            let outcomes = run_rego_rules(engines, &chosen, self.rule_time_limit, workers);
             for (&i, (raws, elapsed)) in interpreted.iter().zip(outcomes) {
                 took[i] = elapsed;
                 parts.interpreted.push((i, raws?));
@@ -231,22 +259,71 @@ impl Evaluator {
 
     /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
     pub(crate) fn set_data(&mut self, ctx: &Context) -> Result<i64, PolicyError> {
-        let now_ns = ctx.now.timestamp_nanos_opt().ok_or_else(|| {
-            PolicyError::Eval(format!("evaluation time {} is out of range", ctx.now))
-        })?;
-        let data = serde_json::json!({
-            "credwarden": {
-                "now": ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "now_ns": now_ns,
-                "config": ctx.config.policy_view(),
-            }
-        });
-        self.engine.clear_data();
-        self.engine
-            .add_data(regorus::Value::from(data))
-            .map_err(|e| PolicyError::Eval(e.to_string()))?;
-        Ok(now_ns)
+        set_data(&mut self.engine, ctx)
     }
+}
+
+/// The bundled file of the library's functions, which run natively on the fast path.
+const LIBRARY_FUNCTIONS: &str = "policies/lib/functions.rego";
+
+/// An engine with `files` parsed.
+fn compile<'f>(
+    files: impl Iterator<Item = &'f PolicyFile>,
+) -> Result<regorus::Engine, PolicyError> {
+    let mut engine = regorus::Engine::new();
+    engine.set_execution_timer_config(timer(DEFAULT_RULE_TIME_LIMIT));
+    for file in files {
+        engine
+            .add_policy(file.path.clone(), file.source.clone())
+            .map_err(|e| PolicyError::from_rego(&e, &file.path))?;
+    }
+    Ok(engine)
+}
+
+/// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
+fn set_data(engine: &mut regorus::Engine, ctx: &Context) -> Result<i64, PolicyError> {
+    let now_ns = ctx
+        .now
+        .timestamp_nanos_opt()
+        .ok_or_else(|| PolicyError::Eval(format!("evaluation time {} is out of range", ctx.now)))?;
+    let data = serde_json::json!({
+        "credwarden": {
+            "now": ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "now_ns": now_ns,
+            "config": ctx.config.policy_view(),
+        }
+    });
+    engine.clear_data();
+    engine
+        .add_data(regorus::Value::from(data))
+        .map_err(|e| PolicyError::Eval(e.to_string()))?;
+    Ok(now_ns)
+}
+
+/// `base` (the policies without the library's Rego functions) ready for this evaluation: its
+/// data and input set, and the library's functions registered as native extensions that read
+/// the library's values of this evaluation.
+fn native_library_engine(
+    base: &regorus::Engine,
+    aliases: &Aliases,
+    ctx: &Context,
+    input: &regorus::Value,
+) -> Result<regorus::Engine, PolicyError> {
+    let mut engine = base.clone();
+    set_data(&mut engine, ctx)?;
+    engine.set_input(input.clone());
+    let eval = |e: anyhow::Error| PolicyError::Eval(format!("the native library: {e:#}"));
+    let env = library::Env::read(&mut engine, input).map_err(eval)?;
+    library::register(&mut engine, &env, aliases).map_err(eval)?;
+    Ok(engine)
+}
+
+/// The engines interpreted rules run on: the reference, and the one with the native library
+/// when the fast path has it.
+#[derive(Clone, Copy)]
+struct Engines<'e> {
+    reference: &'e regorus::Engine,
+    native: Option<&'e regorus::Engine>,
 }
 
 /// One rule's `deny` set, each element checked against the finding shape a rule must produce.
@@ -298,17 +375,23 @@ fn run_rule(
             .collect()
 }
 
-/// Evaluate `rules` (each rule's `deny` set) with clones of `engine` on `workers` threads, each
-/// taking the next rule not yet taken. Outcomes come back in rule order, with each rule's time.
+/// Evaluate `rules` (each rule's `deny` set) with clones of an engine on `workers` threads,
+/// each taking the next rule not yet taken. Outcomes come back in rule order, with each rule's
+/// time. A rule runs with the native library when there is one; should it fail there, it runs
+/// again on the reference engine, so an error is always the reference's.
 fn run_rego_rules(
-    engine: &regorus::Engine,
+    engines: Engines<'_>,
     rules: &[&RuleMetadata],
     limit: std::time::Duration,
     workers: usize,
 ) -> Vec<(Result<Vec<RawFinding>, PolicyError>, std::time::Duration)> {
+    let engine = engines.native.unwrap_or(engines.reference);
     let run = |engine: &mut regorus::Engine, rule: &RuleMetadata| {
         let started = std::time::Instant::now();
-        let raws = run_rule(engine, rule, limit);
+        let mut raws = run_rule(engine, rule, limit);
+        if raws.is_err() && engines.native.is_some() {
+            raws = run_rule(&mut engines.reference.clone(), rule, limit);
+        }
         (raws, started.elapsed())
     };
     let workers = workers.min(rules.len());

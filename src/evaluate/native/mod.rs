@@ -9,10 +9,11 @@
 //! they cost milliseconds.
 //!
 //! Each function below mirrors one `.rego` file of the same name; the helpers mirror
-//! `policies/lib/credwarden.rego`. Objects are built with their keys sorted, as the engine emits
+//! `policies/lib/functions.rego`, as [`library`] does for the rules that stay in Rego. Objects are built with their keys sorted, as the engine emits
 //! them, so reports are identical whichever path produced a finding.
 
 mod access_keys;
+pub(crate) mod library;
 mod users;
 
 use std::collections::HashSet;
