@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::finding::{Finding, RawFinding};
 use super::input::{snapshot_input, Users};
@@ -344,35 +344,11 @@ fn run_rule(
             PolicyError::from_rego(&e, &rule.file)
         }
     })?;
-    if value == regorus::Value::Undefined {
-        return Ok(Vec::new());
-    }
-    let bad = |message: String| PolicyError::BadFinding {
+    super::deny::findings(&value).map_err(|bad| PolicyError::BadFinding {
         file: rule.file.clone(),
         rule: rule.id.clone(),
-        message,
-    };
-    let json = serde_json::to_value(&value).map_err(|e| bad(e.to_string()))?;
-    let items = match json {
-        serde_json::Value::Array(items) => items,
-        other => {
-            return Err(bad(format!(
-                "`deny` must be a set of finding objects, found {}",
-                kind_of(&other)
-            )))
-        }
-    };
-    items
-            .into_iter()
-            .map(|item| {
-                RawFinding::deserialize(&item).map_err(|e| {
-                    bad(format!(
-                        "a finding does not have the required shape ({e}); expected {{account_id, resource: {{type, id, arn}}, message}}, got {}",
-                        truncate(&item.to_string(), 200)
-                    ))
-                })
-            })
-            .collect()
+        message: bad.0,
+    })
 }
 
 /// Evaluate `rules` (each rule's `deny` set) with clones of an engine on `workers` threads,
@@ -445,22 +421,4 @@ fn timer(limit: std::time::Duration) -> regorus::utils::limits::ExecutionTimerCo
 pub(crate) fn is_time_limit(err: &anyhow::Error) -> bool {
     let text = format!("{err:#}").to_ascii_lowercase();
     text.contains("time limit") || text.contains("timelimitexceeded")
-}
-
-fn kind_of(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
