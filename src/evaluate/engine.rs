@@ -353,8 +353,9 @@ fn run_rule(
 
 /// Evaluate `rules` (each rule's `deny` set) with clones of an engine on `workers` threads,
 /// each taking the next rule not yet taken. Outcomes come back in rule order, with each rule's
-/// time. A rule runs with the native library when there is one; should it fail there, it runs
-/// again on the reference engine, so an error is always the reference's.
+/// time. A rule runs with the native library when there is one; should it fail there (other
+/// than at its time limit), it runs again on the reference engine, so an error is always the
+/// reference's.
 fn run_rego_rules(
     engines: Engines<'_>,
     rules: &[&RuleMetadata],
@@ -365,7 +366,9 @@ fn run_rego_rules(
     let run = |engine: &mut regorus::Engine, rule: &RuleMetadata| {
         let started = std::time::Instant::now();
         let mut raws = run_rule(engine, rule, limit);
-        if raws.is_err() && engines.native.is_some() {
+        // A rule stopped at its time limit is not given the limit a second time.
+        let failed = matches!(&raws, Err(e) if !matches!(e, PolicyError::TimeLimit { .. }));
+        if failed && engines.native.is_some() {
             raws = run_rule(&mut engines.reference.clone(), rule, limit);
         }
         (raws, started.elapsed())
