@@ -1,8 +1,8 @@
 //! A rule's `deny` set, read from the engine's values into findings.
 //!
-//! The values are read in place by a serde [`Deserializer`] over `regorus::Value`, instead of
-//! being written out as a `serde_json::Value` tree first: a rule with half a million findings
-//! spent a tenth of its time making and dropping that tree. What a finding deserialises from is
+//! The values are read in place by a serde [`Deserializer`](serde::Deserializer) over
+//! `regorus::Value`, instead of being written out as a `serde_json::Value` tree first: at
+//! 100,000 users the trees of 20 custom rules added 190 MB to the peak. What a finding deserialises from is
 //! exactly what it did from the tree — regorus's own serialisation of a value, read back by
 //! serde_json — so the findings are the same (the fast and plain paths are compared finding by
 //! finding in the property tests, and the unit tests below compare both readings).
@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
+use regorus::value::Object;
 use regorus::Value;
 use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
 use serde::de::{self, Deserialize, IntoDeserializer, Visitor};
@@ -77,24 +78,19 @@ impl<'de> IntoDeserializer<'de, Error> for Reader<'de> {
     }
 }
 
-impl<'de> Reader<'de> {
-    /// An object's members with their keys as serialised: a string key as it is, another as
-    /// its JSON text.
-    fn members(self) -> Result<Vec<(Cow<'de, str>, Reader<'de>)>, Error> {
-        let Value::Object(object) = self.0 else {
-            unreachable!("members of an object")
-        };
-        object
-            .iter_sorted()
-            .map(|(k, v)| {
-                let key = match k {
-                    Value::String(s) => Cow::Borrowed(s.as_ref()),
-                    other => Cow::Owned(serde_json::to_string(other).map_err(de::Error::custom)?),
-                };
-                Ok((key, Reader(v)))
-            })
-            .collect()
-    }
+/// An object's members with their keys as serialised: a string key as it is, another as its
+/// JSON text.
+fn members(object: &Object) -> Result<Vec<(Cow<'_, str>, Reader<'_>)>, Error> {
+    object
+        .iter_sorted()
+        .map(|(k, v)| {
+            let key = match k {
+                Value::String(s) => Cow::Borrowed(s.as_ref()),
+                other => Cow::Owned(serde_json::to_string(other).map_err(de::Error::custom)?),
+            };
+            Ok((key, Reader(v)))
+        })
+        .collect()
 }
 
 impl<'de> de::Deserializer<'de> for Reader<'de> {
@@ -123,8 +119,8 @@ impl<'de> de::Deserializer<'de> for Reader<'de> {
                 visitor.visit_seq(SeqDeserializer::new(items.iter().map(Reader)))
             }
             Value::Set(items) => visitor.visit_seq(SeqDeserializer::new(items.iter().map(Reader))),
-            Value::Object(_) => {
-                let mut map = MapDeserializer::new(self.members()?.into_iter());
+            Value::Object(object) => {
+                let mut map = MapDeserializer::new(members(object)?.into_iter());
                 let value = visitor.visit_map(&mut map)?;
                 map.end()?;
                 Ok(value)

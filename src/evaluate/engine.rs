@@ -425,3 +425,32 @@ pub(crate) fn is_time_limit(err: &anyhow::Error) -> bool {
     let text = format!("{err:#}").to_ascii_lowercase();
     text.contains("time limit") || text.contains("timelimitexceeded")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(engine: &regorus::Engine) -> Vec<String> {
+        let sources = engine.get_policies().unwrap();
+        sources.iter().map(|s| s.get_path().clone()).collect()
+    }
+
+    /// The engine of the fast path lacks exactly the library's Rego functions, so that calls
+    /// reach the native ones (a Rego function of the same name would be found first).
+    #[test]
+    fn the_native_library_engine_lacks_only_the_rego_functions() {
+        let evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+        let (native, aliases) = evaluator.native_library.as_ref().unwrap();
+        let reference = paths(&evaluator.engine);
+        assert!(reference.iter().any(|p| p == LIBRARY_FUNCTIONS));
+        let expected: Vec<String> = reference
+            .into_iter()
+            .filter(|p| p != LIBRARY_FUNCTIONS)
+            .collect();
+        assert_eq!(paths(native), expected);
+        assert_eq!(
+            library::names("field", aliases)[..2],
+            ["data.credwarden.lib.field", "lib.field"]
+        );
+    }
+}
