@@ -11,7 +11,7 @@ use credwarden::config::Config;
 use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet};
 use credwarden::report::redact::redact;
 use credwarden::report::text::{GroupBy, TextOptions};
-use credwarden::report::{csv, kept, markdown, text, Report};
+use credwarden::report::{csv, html, kept, markdown, text, Report};
 use credwarden::snapshot::load::load_snapshot;
 use credwarden::snapshot::LoadedSnapshot;
 
@@ -121,6 +121,17 @@ fn streamed_and_kept_reports_equal_the_whole_ones() {
                 String::from_utf8(streamed).unwrap(),
                 masked(expected, mask),
                 "{name}: csv, redact {mask}"
+            );
+        }
+        for mask in [false, true] {
+            let expected = masked(html::render(&report(&whole, input)), mask);
+            let mut streamed = Vec::new();
+            let evaluation = html::write_streamed(stream(), input, mask, &mut streamed)
+                .expect("writing to memory");
+            assert_eq!(evaluation.tally, whole.tally, "{name}");
+            assert!(
+                String::from_utf8(streamed).unwrap() == expected,
+                "{name}: html, redact {mask}"
             );
         }
         let kept = kept::evaluate_kept(stream(), markdown::KEPT);

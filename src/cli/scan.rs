@@ -103,8 +103,9 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
     let source = args.input.source(v)?;
-    // JSON, CSV and text are written as the findings are made, and SARIF and Markdown keep only
-    // the findings they show: at 100,000 users half a million findings are never held at once.
+    // JSON, CSV, text and HTML are written as the findings are made (HTML holding its rows as
+    // text), and SARIF and Markdown keep only the findings they show: at 100,000 users half a
+    // million findings are never held at once.
     match args.format {
         Format::Json if !args.redact => {
             let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
@@ -142,7 +143,9 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
             let keep = Some(report::markdown::KEPT);
             render_report(source, &args, now, keep, report::markdown::render)
         }
-        Format::Html => render_report(source, &args, now, None, report::html::render),
+        Format::Html => stream_report(source, &args, now, |stream, input, out| {
+            report::html::write_streamed(stream, input, args.redact, out)
+        }),
         // Masked as a whole.
         Format::Json => render_report(source, &args, now, None, report::json::render),
     }

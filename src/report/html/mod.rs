@@ -7,17 +7,119 @@
 
 pub mod chart;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use super::{account_summaries, severity_counts, OpenByAccount, Report};
-use crate::evaluate::{Finding, Severity};
+use crate::evaluate::{Evaluation, Finding, FindingStream, Severity};
+use crate::snapshot::LoadedSnapshot;
 
 const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
 pub fn render(report: &Report) -> String {
-    let mut out = String::with_capacity(16 * 1024 + report.evaluation.findings.len() * 600);
+    let findings = &report.evaluation.findings;
+    let counts = Counts::of(findings);
+    let mut out = before_rows(report, &counts);
+    out.reserve(findings.len() * 600);
+    rows(&mut out, findings);
+    out.push_str(&after_rows(report, &counts));
+    out
+}
+
+/// Write the page of the evaluation `stream` makes — the same bytes [`render`] makes of it
+/// whole, masked by [`super::redact::redact`] when `redact` — and return the evaluation
+/// (without its findings). The rows are made on the core that made each section and held as
+/// text, not as findings, until the counts above them are known: at 100,000 users a third of
+/// the memory.
+pub fn write_streamed<W: std::io::Write + ?Sized>(
+    stream: FindingStream,
+    input: &LoadedSnapshot,
+    redact: bool,
+    out: &mut W,
+) -> std::io::Result<Evaluation> {
+    let mut held = String::new();
+    let mut counts = Counts::default();
+    let evaluation = stream.run(
+        |section| {
+            let mut text = String::with_capacity(section.len() * 600);
+            rows(&mut text, &section);
+            (text, Counts::of(&section))
+        },
+        |(text, section_counts)| {
+            held.push_str(&text);
+            counts.add(section_counts);
+            Ok(())
+        },
+    )?;
+    let report = Report {
+        evaluation: &evaluation,
+        input,
+        config_path: None,
+        policy_dirs: Vec::new(),
+    };
+    // Every piece ends a line.
+    super::redact::write_piece(out, &before_rows(&report, &counts), redact)?;
+    super::redact::write_piece(out, &held, redact)?;
+    super::redact::write_piece(out, &after_rows(&report, &counts), redact)?;
+    Ok(evaluation)
+}
+
+/// What the page shows of the findings besides their rows, counted a section at a time.
+#[derive(Debug, Default)]
+struct Counts {
+    findings: usize,
+    open: OpenByAccount,
+    open_by_rule: HashMap<String, usize>,
+    /// (id, slug) of the rules with findings.
+    rules: BTreeSet<(String, String)>,
+    accounts: BTreeSet<String>,
+}
+
+impl Counts {
+    fn of(findings: &[Finding]) -> Counts {
+        let mut counts = Counts {
+            findings: findings.len(),
+            ..Counts::default()
+        };
+        counts.open.count(findings);
+        // A rule's findings are consecutive (report order), so only a change of rule is
+        // inserted; accounts are few (a hundred at 100,000 users).
+        let mut last_rule = None;
+        for f in findings {
+            if last_rule != Some(f.rule_id.as_str()) {
+                last_rule = Some(f.rule_id.as_str());
+                counts
+                    .rules
+                    .insert((f.rule_id.to_string(), f.slug.to_string()));
+            }
+            if !counts.accounts.contains(f.account_id.as_str()) {
+                counts.accounts.insert(f.account_id.to_string());
+            }
+            if !f.suppressed {
+                *counts
+                    .open_by_rule
+                    .entry(f.rule_id.to_string())
+                    .or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    fn add(&mut self, other: Counts) {
+        self.findings += other.findings;
+        self.open.add(other.open);
+        for (rule, n) in other.open_by_rule {
+            *self.open_by_rule.entry(rule).or_default() += n;
+        }
+        self.rules.extend(other.rules);
+        self.accounts.extend(other.accounts);
+    }
+}
+
+/// The page down to the findings' rows.
+fn before_rows(report: &Report, counts: &Counts) -> String {
+    let mut out = String::with_capacity(64 * 1024);
     let title = format!("credwarden report · {}", report.input_uri());
     let _ = write!(
         out,
@@ -29,10 +131,17 @@ pub fn render(report: &Report) -> String {
     );
     header(&mut out, report);
     summary(&mut out, report);
-    accounts(&mut out, report);
+    accounts(&mut out, report, counts);
     keys(&mut out, report);
-    findings(&mut out, report);
-    rules(&mut out, report);
+    findings_above_rows(&mut out, counts);
+    out
+}
+
+/// The page after the findings' rows.
+fn after_rows(report: &Report, counts: &Counts) -> String {
+    let mut out = String::with_capacity(16 * 1024);
+    findings_below_rows(&mut out, counts);
+    rules(&mut out, report, counts);
     exceptions(&mut out, report);
     let _ = write!(
         out,
@@ -65,8 +174,7 @@ fn header(out: &mut String, report: &Report) {
 
 fn summary(out: &mut String, report: &Report) {
     let ev = report.evaluation;
-    let open = ev.findings.iter().filter(|f| !f.suppressed).count();
-    let suppressed = ev.findings.len() - open;
+    let (open, suppressed) = (ev.tally.open(), ev.tally.suppressed());
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">");
     for (severity, n) in severity_counts(ev) {
         let _ = write!(
@@ -82,7 +190,7 @@ fn summary(out: &mut String, report: &Report) {
     );
 }
 
-fn accounts(out: &mut String, report: &Report) {
+fn accounts(out: &mut String, report: &Report, counts: &Counts) {
     let ev = report.evaluation;
     out.push_str(
         "<section id=\"accounts\">\n<h2>Accounts</h2>\n<table class=\"accounts\"><thead><tr>\
@@ -92,8 +200,7 @@ fn accounts(out: &mut String, report: &Report) {
         let _ = write!(out, r#"<th class="num sev-{s}">{s}</th>"#, s = s.as_str());
     }
     out.push_str("<th>credential report</th></tr></thead><tbody>\n");
-    let mut open = OpenByAccount::default();
-    open.count(&ev.findings);
+    let open = &counts.open;
     for a in account_summaries(&report.input.snapshot) {
         let _ = write!(
             out,
@@ -140,21 +247,8 @@ fn keys(out: &mut String, report: &Report) {
     );
 }
 
-fn findings(out: &mut String, report: &Report) {
-    let ev = report.evaluation;
-    // A rule's findings are consecutive (report order), so only a change of rule is inserted;
-    // accounts go through a hash set first (at 100,000 users: half a million findings, a
-    // hundred accounts).
-    let mut rules: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut last_rule = None;
-    for f in &ev.findings {
-        if last_rule != Some(f.rule_id.as_str()) {
-            last_rule = Some(f.rule_id.as_str());
-            rules.insert((f.rule_id.as_str(), f.slug.as_str()));
-        }
-    }
-    let accounts: HashSet<&str> = ev.findings.iter().map(|f| f.account_id.as_str()).collect();
-    let accounts: BTreeSet<&str> = accounts.into_iter().collect();
+fn findings_above_rows(out: &mut String, counts: &Counts) {
+    let n = counts.findings;
     let _ = write!(
         out,
         "<section id=\"findings\">\n<h2>Findings</h2>\n<form class=\"filters\" id=\"filters\" role=\"search\">\
@@ -165,7 +259,8 @@ fn findings(out: &mut String, report: &Report) {
          <label>text <input id=\"f-text\" name=\"text\" type=\"search\" placeholder=\"user, key, message…\"></label>\
          <button type=\"reset\" id=\"f-reset\">clear</button></form>\n\
          <p id=\"shown\" class=\"shown\" aria-live=\"polite\">{n} finding{} shown</p>\n",
-        rules
+        counts
+            .rules
             .iter()
             .map(|(id, slug)| format!(r#"<option value="{}">{} {}</option>"#, escape(id), escape(id), escape(slug)))
             .collect::<String>(),
@@ -173,22 +268,28 @@ fn findings(out: &mut String, report: &Report) {
             .iter()
             .map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = s.as_str()))
             .collect::<String>(),
-        accounts
+        counts
+            .accounts
             .iter()
             .map(|a| format!(r#"<option value="{a}">{a}</option>"#, a = escape(a)))
             .collect::<String>(),
-        plural(ev.findings.len()),
-        n = ev.findings.len(),
+        plural(n),
     );
     out.push_str(
         "<table id=\"findings-table\" class=\"findings\"><thead><tr><th>severity</th><th>rule</th>\
          <th>account</th><th>resource</th><th>message</th><th>status</th></tr></thead><tbody>\n",
     );
-    for f in &ev.findings {
+}
+
+fn rows(out: &mut String, findings: &[Finding]) {
+    for f in findings {
         finding_row(out, f);
     }
+}
+
+fn findings_below_rows(out: &mut String, counts: &Counts) {
     out.push_str("</tbody></table>\n");
-    if ev.findings.is_empty() {
+    if counts.findings == 0 {
         out.push_str("<p class=\"none\">No findings.</p>\n");
     }
     out.push_str("</section>\n");
@@ -230,18 +331,18 @@ fn finding_row(out: &mut String, f: &Finding) {
 }
 
 /// Each rule once, with what to do about its findings (rows link here rather than repeat it).
-fn rules(out: &mut String, report: &Report) {
+fn rules(out: &mut String, report: &Report, counts: &Counts) {
     let ev = report.evaluation;
     out.push_str(
         "<section id=\"rules\">\n<h2>Rules and remediation</h2>\n<table class=\"rules\"><thead><tr>\
          <th>rule</th><th>severity</th><th class=\"num\">open</th><th>what to do</th></tr></thead><tbody>\n",
     );
-    let mut open_by_rule: HashMap<&str, usize> = HashMap::new();
-    for f in ev.findings.iter().filter(|f| !f.suppressed) {
-        *open_by_rule.entry(&f.rule_id).or_default() += 1;
-    }
     for rule in &ev.rules {
-        let open = open_by_rule.get(rule.id.as_str()).copied().unwrap_or(0);
+        let open = counts
+            .open_by_rule
+            .get(rule.id.as_str())
+            .copied()
+            .unwrap_or(0);
         let _ = writeln!(
             out,
             r#"<tr id="rule-{id}"><td><b>{id}</b> {slug}<br><small>{title}</small></td><td><span class="badge sev-{sev}">{sev}</span></td><td class="num">{}</td><td>{}</td></tr>"#,
