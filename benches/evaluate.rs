@@ -108,7 +108,7 @@ fn child(path: &Path) {
     let t = Instant::now();
     let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
     let streamed = credwarden::output::write_atomic_buffered(&target, |w| {
-        json::write_streamed(stream, &input, None, vec![], w)
+        json::write_streamed(stream, &input, None, vec![], false, w)
     })
     .unwrap();
     let evaluate_json = t.elapsed();

@@ -107,10 +107,17 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
     // text), and SARIF and Markdown keep only the findings they show: at 100,000 users half a
     // million findings are never held at once.
     match args.format {
-        Format::Json if !args.redact => {
+        Format::Json => {
             let (config_path, policy_dirs) = (args.eval.config.clone(), args.eval.policies.clone());
             stream_report(source, &args, now, |stream, input, out| {
-                report::json::write_streamed(stream, input, config_path, policy_dirs, out)
+                report::json::write_streamed(
+                    stream,
+                    input,
+                    config_path,
+                    policy_dirs,
+                    args.redact,
+                    out,
+                )
             })
         }
         Format::Csv => stream_report(source, &args, now, |stream, _, out| {
@@ -146,8 +153,6 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
         Format::Html => stream_report(source, &args, now, |stream, input, out| {
             report::html::write_streamed(stream, input, args.redact, out)
         }),
-        // Masked as a whole.
-        Format::Json => render_report(source, &args, now, None, report::json::render),
     }
 }
 

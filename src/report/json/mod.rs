@@ -63,17 +63,26 @@ pub fn write_streamed<W: Write + ?Sized>(
     input: &LoadedSnapshot,
     config_path: Option<PathBuf>,
     policy_dirs: Vec<PathBuf>,
-    mut out: &mut W,
+    redact: bool,
+    out: &mut W,
 ) -> std::io::Result<Evaluation> {
     let run = Run {
         evaluated_at: stream.evaluated_at(),
         rules: stream.rules(),
         policy_digest: stream.policy_digest(),
     };
+    // Every piece ends with `[`, `}` or a line end: masked piece by piece, it is masked as a
+    // whole (see `redact::write_piece`).
+    let emit = |piece: &[u8], out: &mut W| {
+        let piece = std::str::from_utf8(piece).expect("JSON of UTF-8 text");
+        super::redact::write_piece(out, piece, redact)
+    };
+    let mut text = Vec::new();
     write_head(
         &head(run, input, config_path.as_deref(), &policy_dirs),
-        &mut out,
+        &mut text,
     )?;
+    emit(&text, out)?;
     let mut any = false;
     let evaluation = stream.run(
         |findings| {
@@ -82,6 +91,11 @@ pub fn write_streamed<W: Write + ?Sized>(
                 text.extend_from_slice(b",\n");
                 nested::indent(&mut text, 2).expect("writing to memory");
                 finding::write(&mut text, f, 2);
+            }
+            // Masked here, on the core that made the section, rather than by the writer.
+            if redact {
+                let masked = super::redact::redact(std::str::from_utf8(&text).expect("UTF-8"));
+                text = masked.into_bytes();
             }
             text
         },
@@ -92,7 +106,9 @@ pub fn write_streamed<W: Write + ?Sized>(
             out.write_all(&text[skip..])
         },
     )?;
-    write_tail(&tail(&evaluation), any, &mut out)?;
+    let mut text = Vec::new();
+    write_tail(&tail(&evaluation), any, &mut text)?;
+    emit(&text, out)?;
     Ok(evaluation)
 }
 
@@ -522,8 +538,21 @@ mod tests {
             write(&report, &mut expected).unwrap();
             let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
             let mut out = Vec::new();
-            let streamed = write_streamed(stream, &input, None, vec![], &mut out).unwrap();
+            let streamed = write_streamed(stream, &input, None, vec![], false, &mut out).unwrap();
             assert!(out == expected, "{name}: the streamed report differs");
+            // Masked piece by piece, it is the whole report masked.
+            let stream = evaluator.stream(&input.snapshot, &ctx).unwrap();
+            let mut masked = Vec::new();
+            write_streamed(stream, &input, None, vec![], true, &mut masked).unwrap();
+            let expected_masked =
+                crate::report::redact::redact(std::str::from_utf8(&expected).unwrap());
+            assert!(
+                masked == expected_masked.as_bytes(),
+                "{name}: the masked streamed report differs"
+            );
+            if name != "nothing" {
+                assert!(masked != out, "{name}: there were ids to mask");
+            }
             // Valid JSON, with the counts after the findings.
             let doc: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(
