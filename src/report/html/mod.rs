@@ -30,8 +30,8 @@ pub fn render(report: &Report) -> String {
 /// Write the page of the evaluation `stream` makes — the same bytes [`render`] makes of it
 /// whole, masked by [`super::redact::redact`] when `redact` — and return the evaluation
 /// (without its findings). The rows are made on the core that made each section and held as
-/// text, not as findings, until the counts above them are known: at 100,000 users a third of
-/// the memory.
+/// text, not as findings, until the counts above them are known (at 100,000 users 0.7 GB at
+/// the peak instead of 1.06 GB).
 pub fn write_streamed<W: std::io::Write + ?Sized>(
     stream: FindingStream,
     input: &LoadedSnapshot,
@@ -97,10 +97,12 @@ impl Counts {
                 counts.accounts.insert(f.account_id.to_string());
             }
             if !f.suppressed {
-                *counts
-                    .open_by_rule
-                    .entry(f.rule_id.to_string())
-                    .or_default() += 1;
+                match counts.open_by_rule.get_mut(f.rule_id.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.open_by_rule.insert(f.rule_id.to_string(), 1);
+                    }
+                }
             }
         }
         counts
