@@ -132,40 +132,40 @@ pub fn run(args: ScanArgs, v: super::Verbosity) -> Result<u8, Error> {
                 report::text::write_streamed(stream, input, opts, args.redact, out)
             })
         }
-        Format::Sarif => {
-            let keep = Some(report::sarif::MAX_RESULTS);
-            render_report(source, &args, now, keep, |report| {
-                let options = report::sarif::SarifOptions {
-                    artifact: args.sarif_artifact.as_deref(),
-                    category: args.sarif_category.as_deref(),
-                };
-                let sarif = report::sarif::render(report, &options);
-                for warning in &sarif.warnings {
-                    eprintln!("warning: {warning}");
-                }
-                sarif.text
-            })
-        }
-        Format::Markdown => {
-            let keep = Some(report::markdown::KEPT);
-            render_report(source, &args, now, keep, report::markdown::render)
-        }
+        Format::Sarif => render_report(source, &args, now, report::sarif::MAX_RESULTS, |report| {
+            let options = report::sarif::SarifOptions {
+                artifact: args.sarif_artifact.as_deref(),
+                category: args.sarif_category.as_deref(),
+            };
+            let sarif = report::sarif::render(report, &options);
+            for warning in &sarif.warnings {
+                eprintln!("warning: {warning}");
+            }
+            sarif.text
+        }),
+        Format::Markdown => render_report(
+            source,
+            &args,
+            now,
+            report::markdown::KEPT,
+            report::markdown::render,
+        ),
         Format::Html => stream_report(source, &args, now, |stream, input, out| {
             report::html::write_streamed(stream, input, args.redact, out)
         }),
     }
 }
 
-/// A report rendered whole (masked with `--redact`) from the evaluation, of which only the first
-/// `keep` open and suppressed findings are kept when `keep` is given.
+/// A report rendered (masked with `--redact`) from the evaluation, of which only the first
+/// `keep` open and suppressed findings are kept.
 fn render_report(
     source: Source,
     args: &ScanArgs,
     now: DateTime<Utc>,
-    keep: Option<usize>,
+    keep: usize,
     render: impl FnOnce(&Report) -> String,
 ) -> Result<u8, Error> {
-    let evaluated = evaluate_keeping(source, &args.eval, now, keep)?;
+    let evaluated = evaluate_keeping(source, &args.eval, now, Some(keep))?;
     let rendered = render(&evaluated.report(&args.eval));
     let rendered = if args.redact {
         report::redact::redact(&rendered)
