@@ -1,6 +1,6 @@
 //! The reports `scan` writes as the evaluation streams (text in every grouping, CSV) or keeps only
 //! part of (Markdown) are, byte for byte, those rendered from the whole evaluation — coloured or
-//! not, masked or not, with suppressed findings, expired and unused exceptions, many accounts,
+//! not, masked or not (and so is every file of the evidence bundle), with suppressed findings, expired and unused exceptions, many accounts,
 //! and no findings at all.
 
 mod common;
@@ -9,6 +9,8 @@ use std::path::Path;
 
 use credwarden::config::Config;
 use credwarden::evaluate::{Context, Evaluation, Evaluator, PolicySet};
+use credwarden::evidence::bundle::{self, StreamedRun};
+use credwarden::evidence::Sources;
 use credwarden::report::redact::redact;
 use credwarden::report::text::{GroupBy, TextOptions};
 use credwarden::report::{csv, html, kept, markdown, text, Report};
@@ -140,6 +142,64 @@ fn streamed_and_kept_reports_equal_the_whole_ones() {
             markdown::render(&report(&whole, input)),
             "{name}: markdown"
         );
+    }
+}
+
+/// `evidence export` writes every file of its bundle in one streamed pass: the same bytes as
+/// the bundle of the whole evaluation, masked or not.
+#[test]
+fn the_streamed_evidence_bundle_equals_the_whole_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+    let config = std::fs::read("fixtures/config/example.yaml").unwrap();
+    for case in cases(dir.path()) {
+        let (input, ctx, name) = (&case.input, &case.ctx, &case.name);
+        let whole = evaluator.evaluate(&input.snapshot, ctx).unwrap();
+        for redact in [false, true] {
+            let sources = Sources {
+                input: None,
+                config: Some(&config),
+                redact,
+            };
+            let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let whole_report = Report {
+                config_path: Some("fixtures/config/example.yaml".into()),
+                ..report(&whole, input)
+            };
+            let expected = bundle::write_files(&whole_report, &sources, a.path()).unwrap();
+            let run = StreamedRun {
+                input,
+                config_path: Some("fixtures/config/example.yaml".into()),
+                policy_dirs: vec![],
+            };
+            let stream = evaluator.stream(&input.snapshot, ctx).unwrap();
+            let (written, evaluation) =
+                bundle::write_files_streamed(stream, &run, &sources, b.path()).unwrap();
+            assert_eq!(evaluation.tally, whole.tally, "{name}");
+            assert!(evaluation.findings.is_empty(), "{name}");
+            assert_eq!(written.files, expected.files, "{name}, redact {redact}");
+            let listed = |dir: &Path| {
+                let mut names: Vec<String> = std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect();
+                names.sort();
+                names
+            };
+            assert_eq!(
+                listed(b.path()),
+                listed(a.path()),
+                "{name}: no scratch file left"
+            );
+            for file in &written.files {
+                let read = |dir: &Path| std::fs::read(dir.join(&file.path)).unwrap();
+                assert!(
+                    read(a.path()) == read(b.path()),
+                    "{name}, redact {redact}: {} differs",
+                    file.path
+                );
+            }
+        }
     }
 }
 

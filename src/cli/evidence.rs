@@ -4,10 +4,13 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use credwarden::evidence::{self, Sources};
+use credwarden::evidence::{self, InputFile, Sources};
 use credwarden::Error;
 
-use super::scan::{evaluate, InputArgs};
+use credwarden::evaluate::Context;
+use credwarden::evidence::bundle::StreamedRun;
+
+use super::scan::{load_input, InputArgs, Source};
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
@@ -57,28 +60,35 @@ pub fn run(cmd: EvidenceCommand, v: super::Verbosity) -> Result<u8, Error> {
 fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
     let now = args.eval.now();
     let input_path = args.input.path();
-    let before = input_path.map(read).transpose()?;
+    // The bundle copies the file that was loaded: hashed before loading, and the copy must
+    // hash the same.
+    let input_sha256 = input_path
+        .map(|path| {
+            InputFile::hash(path)
+                .map_err(|e| Error::Usage(format!("{}: cannot read: {e}", path.display())))
+        })
+        .transpose()?;
     let source = args.input.source(v)?;
-    let evaluated = evaluate(source, &args.eval, now)?;
-    let input_bytes = match (input_path, before) {
-        (Some(path), Some(before)) => {
-            if read(path)? != before {
-                return Err(Error::Usage(format!(
-                    "{}: the file changed while it was being evaluated; export again",
-                    path.display()
-                )));
-            }
-            Some(before)
-        }
-        _ => None,
-    };
+    let live = matches!(source, Source::Live(_));
+    let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
+    let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
     let config_bytes = args.eval.config.as_deref().map(read).transpose()?;
-    let report = evaluated.report(&args.eval);
+    let mut evaluator = args.eval.evaluator()?;
+    let ctx = Context { now, config };
+    let stream = evaluator.stream(&input.snapshot, &ctx)?;
+    let run = StreamedRun {
+        input: &input,
+        config_path: args.eval.config.clone(),
+        policy_dirs: args.eval.policies.clone(),
+    };
     let sources = Sources {
-        input: input_bytes.as_deref(),
+        input: input_path
+            .zip(input_sha256.as_deref())
+            .map(|(path, sha256)| InputFile { path, sha256 }),
         config: config_bytes.as_deref(),
         redact: args.redact,
     };
+    let write = |dir: &Path| evidence::bundle::write_files_streamed(stream, &run, &sources, dir);
     let say = |text: String| {
         if !v.quiet {
             eprintln!("{text}");
@@ -88,7 +98,7 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
     // staging directory beside the archive, removed once the archive is written.
     let (written, files_dir, _staging) = match (&args.out, &args.archive) {
         (Some(dir), _) => {
-            let written = evidence::bundle::write_dir(&report, &sources, dir)?;
+            let (written, _) = evidence::bundle::write_dir(dir, write)?;
             say(format!(
                 "evidence bundle written to {} ({} files, {} bytes)",
                 dir.display(),
@@ -99,14 +109,14 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
         }
         (None, Some(path)) => {
             let staging = evidence::bundle::staging_beside(path)?;
-            let written = evidence::bundle::write_files(&report, &sources, staging.path())?;
+            let (written, _) = write(staging.path())?;
             (written, staging.path().to_path_buf(), Some(staging))
         }
         (None, None) => unreachable!("clap requires --out or --archive"),
     };
     if let Some(path) = &args.archive {
-        let at = evaluated.evaluation.evaluated_at;
-        let bytes = evidence::bundle::write_archive(&written, &files_dir, at, path)?;
+        // Entries are dated at the evaluation time.
+        let bytes = evidence::bundle::write_archive(&written, &files_dir, now, path)?;
         say(format!(
             "evidence archive written to {} ({bytes} bytes)",
             path.display(),
@@ -120,7 +130,9 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
         ));
     }
     outln!("manifest sha256 {}", written.manifest_sha256());
-    Ok(if evaluated.collection_failed { 3 } else { 0 })
+    // As in `scan`: the snapshot is left to the end of the process, not freed piece by piece.
+    std::mem::forget((input, ctx));
+    Ok(if collection_failed { 3 } else { 0 })
 }
 
 fn verify(args: VerifyArgs) -> Result<u8, Error> {

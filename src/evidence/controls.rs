@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::{Evaluation, RuleMetadata};
+use crate::evaluate::finding::Text;
+use crate::evaluate::{Evaluation, Finding, RuleMetadata};
 use crate::snapshot::Snapshot;
 
 const CATALOGUE: &str = include_str!("frameworks.yaml");
@@ -68,8 +69,22 @@ pub struct ControlResult {
 /// Every control of every framework the rules map to: the catalogue's controls in its order,
 /// then controls only custom rules name (framework and control ids sorted).
 pub fn evaluate(evaluation: &Evaluation, snapshot: &Snapshot) -> Vec<ControlResult> {
+    evaluate_counted(
+        &evaluation.rules,
+        RuleFindings::of(&evaluation.findings),
+        snapshot,
+    )
+}
+
+/// [`evaluate`] from the findings counted section by section as an evaluation streamed.
+pub fn evaluate_counted(
+    rules: &[RuleMetadata],
+    mut by_rule: RuleFindings,
+    snapshot: &Snapshot,
+) -> Vec<ControlResult> {
+    by_rule.settle();
     let mut mapped: BTreeMap<(&str, &str), Vec<&RuleMetadata>> = BTreeMap::new();
-    for rule in &evaluation.rules {
+    for rule in rules {
         for (framework, ids) in &rule.controls {
             for id in ids {
                 mapped.entry((framework, id)).or_default().push(rule);
@@ -77,7 +92,6 @@ pub fn evaluate(evaluation: &Evaluation, snapshot: &Snapshot) -> Vec<ControlResu
         }
     }
     let counts = ResourceCounts::of(snapshot);
-    let by_rule = RuleFindings::of(evaluation);
     let catalogue = catalogue();
     let mut results = Vec::new();
     for fw in &catalogue {
@@ -101,46 +115,69 @@ pub fn evaluate(evaluation: &Evaluation, snapshot: &Snapshot) -> Vec<ControlResu
 }
 
 /// A resource, as a control counts it: account, type and id.
-type ResourceKey<'e> = (&'e str, &'e str, &'e str);
+type ResourceKey = (Text, Text, String);
 
-/// Each rule's findings, gone through once (not once per control: at 100,000 users, half a
-/// million findings and dozens of controls): the distinct resources of its open findings, and
-/// how many of its findings an exception suppressed.
-struct RuleFindings<'e> {
-    failing: HashMap<&'e str, Vec<ResourceKey<'e>>>,
-    suppressed: HashMap<&'e str, usize>,
+/// What the controls need of each rule's findings, counted section by section (a section holds
+/// one rule's findings) and added up: the distinct resources of its open findings, and how many
+/// of its findings an exception suppressed. The findings themselves are not kept: at 100,000
+/// users, half a million of them.
+#[derive(Debug, Default)]
+pub struct RuleFindings {
+    failing: HashMap<Text, Vec<ResourceKey>>,
+    suppressed: HashMap<Text, usize>,
 }
 
-impl<'e> RuleFindings<'e> {
-    fn of(evaluation: &'e Evaluation) -> RuleFindings<'e> {
-        let mut failing: HashMap<&str, Vec<ResourceKey>> = HashMap::new();
-        let mut suppressed: HashMap<&str, usize> = HashMap::new();
-        for f in &evaluation.findings {
+impl RuleFindings {
+    /// Count some findings (a section, or a whole evaluation's).
+    pub fn of(findings: &[Finding]) -> RuleFindings {
+        let mut counted = RuleFindings::default();
+        for f in findings {
             if f.suppressed {
-                *suppressed.entry(&f.rule_id).or_default() += 1;
+                *counted.suppressed.entry(f.rule_id.clone()).or_default() += 1;
             } else {
-                let key = (&*f.account_id, &*f.resource.kind, f.resource.id.as_str());
-                failing.entry(&f.rule_id).or_default().push(key);
+                let key = (
+                    f.account_id.clone(),
+                    f.resource.kind.clone(),
+                    f.resource.id.clone(),
+                );
+                match counted.failing.get_mut(&f.rule_id) {
+                    Some(resources) => resources.push(key),
+                    None => {
+                        counted.failing.insert(f.rule_id.clone(), vec![key]);
+                    }
+                }
             }
         }
-        for resources in failing.values_mut() {
+        counted.settle();
+        counted
+    }
+
+    /// Add what another count holds.
+    pub fn add(&mut self, other: RuleFindings) {
+        for (rule, resources) in other.failing {
+            self.failing.entry(rule).or_default().extend(resources);
+        }
+        for (rule, n) in other.suppressed {
+            *self.suppressed.entry(rule).or_default() += n;
+        }
+    }
+
+    /// Each rule's resources sorted, each once.
+    fn settle(&mut self) {
+        for resources in self.failing.values_mut() {
             resources.sort_unstable();
             resources.dedup();
-        }
-        RuleFindings {
-            failing,
-            suppressed,
         }
     }
 
     /// The distinct resources with an open finding of any of `rules`.
     fn failing_resources(&self, rules: &BTreeSet<&str>) -> usize {
-        let mut of_rules = rules.iter().filter_map(|id| self.failing.get(id));
+        let mut of_rules = rules.iter().filter_map(|id| self.failing.get(*id));
         match (of_rules.next(), of_rules.next()) {
             (None, _) => 0,
             (Some(only), None) => only.len(),
             (Some(first), Some(second)) => {
-                let mut all: Vec<ResourceKey> = first.iter().chain(second).copied().collect();
+                let mut all: Vec<&ResourceKey> = first.iter().chain(second).collect();
                 all.extend(of_rules.flatten());
                 all.sort_unstable();
                 all.dedup();

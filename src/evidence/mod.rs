@@ -10,7 +10,7 @@ pub mod bundle;
 pub mod controls;
 pub mod verify;
 
-pub use bundle::{Sources, Written};
+pub use bundle::{InputFile, Sources, Written};
 pub use verify::{verify, Verification};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,8 @@ pub enum EvidenceError {
     },
     #[error("{0}: already exists and is not empty; choose another --out, or remove it first (an evidence bundle is never overwritten)")]
     Exists(String),
+    #[error("{0}: the file changed while it was being read; export again")]
+    InputChanged(String),
     #[error("{path}: the manifest is not valid: {message}")]
     BadManifest { path: String, message: String },
     #[error("{path}: {message}")]

@@ -37,6 +37,16 @@ impl Kept {
         }
     }
 
+    /// Whether the suppressed (or the open) findings kept are all that will be.
+    pub fn is_full(&self, suppressed: bool) -> bool {
+        let kept = if suppressed {
+            &self.suppressed
+        } else {
+            &self.open
+        };
+        kept.len() >= self.max
+    }
+
     /// The findings kept, in report order (each list is in it: they are merged).
     pub fn into_findings(self) -> Vec<Finding> {
         let mut findings = Vec::with_capacity(self.open.len() + self.suppressed.len());

@@ -39,16 +39,11 @@ pub fn write_streamed<W: std::io::Write + ?Sized>(
     out: &mut W,
 ) -> std::io::Result<Evaluation> {
     let mut held = String::new();
-    let mut counts = Counts::default();
+    let mut sections = Sections::default();
     let evaluation = stream.run(
-        |section| {
-            let mut text = String::with_capacity(section.len() * 600);
-            rows(&mut text, &section);
-            (text, Counts::of(&section))
-        },
-        |(text, section_counts)| {
-            held.push_str(&text);
-            counts.add(section_counts);
+        |section| Sections::render(&section, redact),
+        |rows| {
+            held.push_str(&sections.add(rows));
             Ok(())
         },
     )?;
@@ -58,11 +53,72 @@ pub fn write_streamed<W: std::io::Write + ?Sized>(
         config_path: None,
         policy_dirs: Vec::new(),
     };
-    // Every piece ends a line.
-    super::redact::write_piece(out, &before_rows(&report, &counts), redact)?;
-    super::redact::write_piece(out, &held, redact)?;
-    super::redact::write_piece(out, &after_rows(&report, &counts), redact)?;
+    sections.write_top(&report, redact, out)?;
+    out.write_all(held.as_bytes())?;
+    sections.write_bottom(&report, redact, out)?;
     Ok(evaluation)
+}
+
+/// A page made section by section as an evaluation streams (the parts of [`write_streamed`],
+/// for writers of several files from one stream, such as the evidence bundle): each section's
+/// rows are made by [`Sections::render`] on the core that made the section, counted by
+/// [`Sections::add`], and kept (in memory or on disk) by the caller until the top of the page,
+/// which needs the counts, is written by [`Sections::write_top`]; then the rows, then
+/// [`Sections::write_bottom`].
+#[derive(Debug, Default)]
+pub struct Sections {
+    counts: Counts,
+}
+
+/// A section's rows, as text, and what the page counts of them.
+#[derive(Debug)]
+pub struct Rows {
+    text: String,
+    counts: Counts,
+}
+
+impl Sections {
+    /// A section's rows (masked when `redact`), made on any core.
+    pub fn render(findings: &[Finding], redact: bool) -> Rows {
+        let mut text = String::with_capacity(findings.len() * 600);
+        rows(&mut text, findings);
+        if redact {
+            // Every row ends a line: masked row by row is masked as a whole.
+            text = super::redact::redact(&text);
+        }
+        Rows {
+            text,
+            counts: Counts::of(findings),
+        }
+    }
+
+    /// Count a section's rows, in report order; returns their text, to be written between the
+    /// top and the bottom of the page.
+    pub fn add(&mut self, rows: Rows) -> String {
+        self.counts.add(rows.counts);
+        rows.text
+    }
+
+    /// The page down to the findings' rows, once every section is counted.
+    pub fn write_top<W: std::io::Write + ?Sized>(
+        &self,
+        report: &Report,
+        redact: bool,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        // Every piece ends a line.
+        super::redact::write_piece(out, &before_rows(report, &self.counts), redact)
+    }
+
+    /// The page after the findings' rows.
+    pub fn write_bottom<W: std::io::Write + ?Sized>(
+        &self,
+        report: &Report,
+        redact: bool,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        super::redact::write_piece(out, &after_rows(report, &self.counts), redact)
+    }
 }
 
 /// What the page shows of the findings besides their rows, counted a section at a time.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{account_summaries, severity_counts, Report};
-use crate::evaluate::{Evaluation, ExceptionStatus, FindingStream, RuleMetadata};
+use crate::evaluate::{Evaluation, ExceptionStatus, Finding, FindingStream, RuleMetadata};
 use crate::snapshot::LoadedSnapshot;
 
 mod finding;
@@ -66,50 +66,96 @@ pub fn write_streamed<W: Write + ?Sized>(
     redact: bool,
     out: &mut W,
 ) -> std::io::Result<Evaluation> {
-    let run = Run {
-        evaluated_at: stream.evaluated_at(),
-        rules: stream.rules(),
-        policy_digest: stream.policy_digest(),
-    };
-    // Every piece ends with `[`, `}` or a line end: masked piece by piece, it is masked as a
-    // whole (see `redact::write_piece`).
-    let emit = |piece: &[u8], out: &mut W| {
+    let mut sections = Sections::begin(
+        &stream,
+        input,
+        config_path.as_deref(),
+        &policy_dirs,
+        redact,
+        out,
+    )?;
+    let evaluation = stream.run(
+        |findings| Sections::render(&findings, redact),
+        |text| sections.write(&text, out),
+    )?;
+    sections.end(&evaluation, out)?;
+    Ok(evaluation)
+}
+
+/// A JSON report written section by section as an evaluation streams (the parts of
+/// [`write_streamed`], for writers of several files from one stream, such as the evidence
+/// bundle): [`Sections::begin`] writes the head, [`Sections::render`] makes a section's text on
+/// the core that made the section, [`Sections::write`] writes it, and [`Sections::end`] writes
+/// the counts.
+#[derive(Debug)]
+pub struct Sections {
+    redact: bool,
+    /// Whether a finding has been written (the first has no separator).
+    any: bool,
+}
+
+impl Sections {
+    /// Write the report's head: everything known before the findings.
+    pub fn begin<W: Write + ?Sized>(
+        stream: &FindingStream,
+        input: &LoadedSnapshot,
+        config_path: Option<&Path>,
+        policy_dirs: &[PathBuf],
+        redact: bool,
+        out: &mut W,
+    ) -> std::io::Result<Sections> {
+        let run = Run {
+            evaluated_at: stream.evaluated_at(),
+            rules: stream.rules(),
+            policy_digest: stream.policy_digest(),
+        };
+        let mut text = Vec::new();
+        write_head(&head(run, input, config_path, policy_dirs), &mut text)?;
+        Self::emit(&text, redact, out)?;
+        Ok(Sections { redact, any: false })
+    }
+
+    /// A section's text (masked when `redact`), made on any core.
+    pub fn render(findings: &[Finding], redact: bool) -> Vec<u8> {
+        let mut text = Vec::with_capacity(findings.len() * 1536);
+        for f in findings {
+            text.extend_from_slice(b",\n");
+            nested::indent(&mut text, 2).expect("writing to memory");
+            finding::write(&mut text, f, 2);
+        }
+        // Masked here, on the core that made the section, rather than by the writer.
+        if redact {
+            let masked = super::redact::redact(std::str::from_utf8(&text).expect("UTF-8"));
+            text = masked.into_bytes();
+        }
+        text
+    }
+
+    /// Write a section's text, in report order.
+    pub fn write<W: Write + ?Sized>(&mut self, text: &[u8], out: &mut W) -> std::io::Result<()> {
+        // Every finding's text starts with the separator `,`; the report's first does not.
+        let skip = usize::from(!self.any && !text.is_empty());
+        self.any |= !text.is_empty();
+        out.write_all(&text[skip..])
+    }
+
+    /// Write what follows the findings: the counts of `evaluation` (the stream's).
+    pub fn end<W: Write + ?Sized>(
+        self,
+        evaluation: &Evaluation,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        let mut text = Vec::new();
+        write_tail(&tail(evaluation), self.any, &mut text)?;
+        Self::emit(&text, self.redact, out)
+    }
+
+    /// Every piece ends with `[`, `}` or a line end: masked piece by piece, it is masked as a
+    /// whole (see `redact::write_piece`).
+    fn emit<W: Write + ?Sized>(piece: &[u8], redact: bool, out: &mut W) -> std::io::Result<()> {
         let piece = std::str::from_utf8(piece).expect("JSON of UTF-8 text");
         super::redact::write_piece(out, piece, redact)
-    };
-    let mut text = Vec::new();
-    write_head(
-        &head(run, input, config_path.as_deref(), &policy_dirs),
-        &mut text,
-    )?;
-    emit(&text, out)?;
-    let mut any = false;
-    let evaluation = stream.run(
-        |findings| {
-            let mut text = Vec::with_capacity(findings.len() * 1536);
-            for f in &findings {
-                text.extend_from_slice(b",\n");
-                nested::indent(&mut text, 2).expect("writing to memory");
-                finding::write(&mut text, f, 2);
-            }
-            // Masked here, on the core that made the section, rather than by the writer.
-            if redact {
-                let masked = super::redact::redact(std::str::from_utf8(&text).expect("UTF-8"));
-                text = masked.into_bytes();
-            }
-            text
-        },
-        |text| {
-            // Every finding's text starts with the separator `,`; the report's first does not.
-            let skip = usize::from(!any && !text.is_empty());
-            any |= !text.is_empty();
-            out.write_all(&text[skip..])
-        },
-    )?;
-    let mut text = Vec::new();
-    write_tail(&tail(&evaluation), any, &mut text)?;
-    emit(&text, out)?;
-    Ok(evaluation)
+    }
 }
 
 /// What the report says of the run before it has any finding.
