@@ -67,6 +67,10 @@ pub fn render_with_limits(
     let tally = &report.evaluation.tally;
     let total = (tally.open() + tally.suppressed()).max(ordered.len());
     let mut keep = ordered.len().min(max_results);
+    // The results that may be shown are placed once, not once per attempt below.
+    let keys: Vec<[&str; 3]> = ordered[..keep].iter().map(|f| line_keys(f)).collect();
+    let lines = report.input.lines_of(&keys);
+    drop(keys);
     let mut warnings = Vec::new();
     loop {
         let truncated = keep < total;
@@ -77,7 +81,13 @@ pub fn render_with_limits(
                 max_gzip / (1024 * 1024)
             )
         });
-        let text = serialize(report, opts, &ordered[..keep], notice.as_deref());
+        let text = serialize(
+            report,
+            opts,
+            &ordered[..keep],
+            &lines[..keep],
+            notice.as_deref(),
+        );
         if fits_gzipped(&text, max_gzip) || keep == 0 {
             if let Some(n) = notice {
                 warnings.push(n);
@@ -106,6 +116,7 @@ fn serialize(
     report: &Report,
     opts: &SarifOptions,
     findings: &[&Finding],
+    lines: &[u32],
     notice: Option<&str>,
 ) -> String {
     let ev = report.evaluation;
@@ -122,14 +133,8 @@ fn serialize(
         .collect();
     let results: Vec<sarif::Result> = findings
         .iter()
-        .map(|f| {
-            result(
-                f,
-                &uri,
-                report.input.line_of(&line_keys(f)),
-                rule_index.get(f.rule_id.as_str()).copied(),
-            )
-        })
+        .zip(lines)
+        .map(|(f, line)| result(f, &uri, *line, rule_index.get(f.rule_id.as_str()).copied()))
         .collect();
     let driver = sarif::ToolComponent::builder()
         .name("credwarden")

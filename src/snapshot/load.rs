@@ -156,25 +156,79 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// The members whose values [`index_lines`] finds, and the prefix of each value's key.
+/// The members whose values [`index_block`] finds, and the prefix of each value's key.
 const INDEXED: [(&str, &str); 3] = [
     ("\"arn\"", ""),
     ("\"access_key_id\"", ""),
     ("\"account_id\"", "account:"),
 ];
 
-/// Find the line of each ARN, access key id and account id in a pretty-printed snapshot: for
-/// each member name, its first appearance on a line, with a string value after it on that
-/// line; a value seen on several lines keeps the first.
+/// [`index_block`] of a whole text.
+#[cfg(test)]
+fn index_lines(text: &str) -> HashMap<String, u32> {
+    let mut lines = HashMap::new();
+    index_block(text, 1, &|_| true, &mut lines);
+    lines
+}
+
+/// Bytes of whole lines to read at a time.
+const BLOCK: usize = 4 << 20;
+
+/// [`index_block`] of the file at `path`, read a block of whole lines at a time (a snapshot of
+/// 100,000 users is 118 MB, and is not held again), keeping only the keys `wanted` accepts (a
+/// SARIF log places at most 50,000 findings; the file names half a million resources).
+pub(super) fn index_file_lines(
+    path: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+) -> std::io::Result<HashMap<String, u32>> {
+    index_file_lines_in_blocks(path, wanted, BLOCK)
+}
+
+fn index_file_lines_in_blocks(
+    path: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+    block_len: usize,
+) -> std::io::Result<HashMap<String, u32>> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let mut lines = HashMap::new();
+    let mut block = Vec::with_capacity(block_len + (64 << 10));
+    let mut first_line = 1u32;
+    loop {
+        block.clear();
+        while block.len() < block_len && reader.read_until(b'\n', &mut block)? > 0 {}
+        if block.is_empty() {
+            return Ok(lines);
+        }
+        // A block ends at a line break, which never splits a character.
+        index_block(
+            &String::from_utf8_lossy(&block),
+            first_line,
+            wanted,
+            &mut lines,
+        );
+        first_line += memchr::memchr_iter(b'\n', &block).count() as u32;
+    }
+}
+
+/// Find the line of each ARN, access key id and account id in whole lines of a pretty-printed
+/// snapshot, the first of them line `first_line`, into `lines`: for each member name, its
+/// first appearance on a line, with a string value after it on that line; a value seen on
+/// several lines keeps the first. Only the keys `wanted` accepts are kept.
 ///
-/// One vectorised search per member over the whole text, counting line breaks between hits,
-/// rather than three substring searches set up afresh on each of its lines (at 100,000 users,
+/// One vectorised search per member over the text, counting line breaks between hits, rather
+/// than three substring searches set up afresh on each of its lines (at 100,000 users,
 /// 3 million lines: that set-up was a tenth of a SARIF scan).
-pub(super) fn index_lines(text: &str) -> HashMap<String, u32> {
+fn index_block(
+    text: &str,
+    first_line: u32,
+    wanted: &dyn Fn(&str) -> bool,
+    lines: &mut HashMap<String, u32>,
+) {
     let bytes = text.as_bytes();
-    let mut lines: HashMap<String, u32> = HashMap::new();
+    let mut key = String::new();
     for (field, prefix) in INDEXED {
-        let (mut line, mut counted_to, mut last_hit_line) = (1u32, 0, 0);
+        let (mut line, mut counted_to, mut last_hit_line) = (first_line, 0, 0);
         for at in memchr::memmem::find_iter(bytes, field.as_bytes()) {
             line += memchr::memchr_iter(b'\n', &bytes[counted_to..at]).count() as u32;
             counted_to = at;
@@ -184,15 +238,22 @@ pub(super) fn index_lines(text: &str) -> HashMap<String, u32> {
             last_hit_line = line;
             let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
             if let Some(value) = string_value_after(&text[at..end], field) {
+                key.clear();
+                key.push_str(prefix);
+                key.push_str(value);
+                if !wanted(&key) {
+                    continue;
+                }
                 // The lowest line wins; on one line, the member named first above.
-                lines
-                    .entry(format!("{prefix}{value}"))
-                    .and_modify(|n| *n = (*n).min(line))
-                    .or_insert(line);
+                match lines.get_mut(key.as_str()) {
+                    Some(n) => *n = (*n).min(line),
+                    None => {
+                        lines.insert(key.clone(), line);
+                    }
+                }
             }
         }
     }
-    lines
 }
 
 /// [`index_lines`] line by line: the reference its tests compare with.
@@ -271,6 +332,37 @@ mod tests {
         assert_eq!(index_lines(&compact), index_lines_one_by_one(&compact));
         for text in odd {
             assert_eq!(index_lines(text), index_lines_one_by_one(text), "{text:?}");
+        }
+    }
+
+    /// Read a block at a time (blocks of a few lines here) and keeping only the wanted keys,
+    /// the file's index is the whole text's, cut to those keys.
+    #[test]
+    fn the_file_index_is_the_whole_texts_cut_to_the_wanted_keys() {
+        let synthetic = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 3,
+            accounts: 4,
+            users: 600,
+        });
+        let pretty = serde_json::to_string_pretty(&synthetic).unwrap();
+        assert!(pretty.len() > 100 * 4096, "the file spans many blocks");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, &pretty).unwrap();
+        let whole = index_lines(&pretty);
+        let every_third = |k: &str| k.len() % 3 == 0 || k.starts_with("account:");
+        let expected: HashMap<String, u32> = whole
+            .iter()
+            .filter(|(k, _)| every_third(k))
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        assert!(expected.len() > 100 && expected.len() < whole.len());
+        for block_len in [1, 4096, BLOCK] {
+            let index = |wanted: &dyn Fn(&str) -> bool| {
+                index_file_lines_in_blocks(&path, wanted, block_len).unwrap()
+            };
+            assert_eq!(index(&every_third), expected, "blocks of {block_len}");
+            assert_eq!(index(&|_| true), whole, "blocks of {block_len}");
         }
     }
 

@@ -89,9 +89,9 @@ pub struct LoadedSnapshot {
     pub snapshot: Snapshot,
     pub path: PathBuf,
     pub kind: InputKind,
-    /// 1-based line of a resource, keyed by ARN, access key id, or `account:<id>`; for a
-    /// snapshot file, indexed on first use (only SARIF asks), so a scan does not pay for it.
-    lines: std::sync::OnceLock<HashMap<String, u32>>,
+    /// 1-based line of a resource, keyed by ARN, access key id, or `account:<id>`; `None` for
+    /// a snapshot file, indexed when asked (only SARIF asks, and only for what it shows).
+    lines: Option<HashMap<String, u32>>,
 }
 
 impl LoadedSnapshot {
@@ -106,7 +106,7 @@ impl LoadedSnapshot {
             snapshot,
             path,
             kind,
-            lines: std::sync::OnceLock::from(lines),
+            lines: Some(lines),
         }
     }
 
@@ -116,19 +116,32 @@ impl LoadedSnapshot {
             snapshot,
             path,
             kind: InputKind::Snapshot,
-            lines: std::sync::OnceLock::new(),
+            lines: None,
         }
     }
 
-    /// The line where a resource is described in the input, or 1 when it cannot be placed.
-    pub fn line_of(&self, keys: &[&str]) -> u32 {
-        let lines = self.lines.get_or_init(|| {
-            std::fs::read(&self.path)
-                .map(|bytes| load::index_lines(&String::from_utf8_lossy(&bytes)))
-                .unwrap_or_default()
-        });
-        keys.iter()
-            .find_map(|k| lines.get(*k).copied())
-            .unwrap_or(1)
+    /// The line where each resource is described in the input, or 1 when it cannot be placed;
+    /// a resource is named by its keys (ARN, access key id, `account:<id>`), the first found
+    /// wins.
+    pub fn lines_of(&self, resources: &[[&str; 3]]) -> Vec<u32> {
+        let read;
+        let lines = match &self.lines {
+            Some(lines) => lines,
+            None => {
+                let wanted: std::collections::HashSet<&str> =
+                    resources.iter().flatten().copied().collect();
+                read = load::index_file_lines(&self.path, &|key| wanted.contains(key))
+                    .unwrap_or_default();
+                &read
+            }
+        };
+        resources
+            .iter()
+            .map(|keys| {
+                keys.iter()
+                    .find_map(|k| lines.get(*k).copied())
+                    .unwrap_or(1)
+            })
+            .collect()
     }
 }
