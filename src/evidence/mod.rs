@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod controls;
+mod gzip;
 pub mod verify;
 
 pub use bundle::{InputFile, Sources, Written};
