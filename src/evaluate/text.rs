@@ -13,6 +13,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -305,7 +306,76 @@ impl Serialize for Detail {
 
 impl<'de> Deserialize<'de> for Detail {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Detail, D::Error> {
-        Value::deserialize(deserializer).map(Detail::from)
+        deserializer.deserialize_any(DetailVisitor)
+    }
+}
+
+/// Reads a [`Detail`] as [`Detail::from`] a `serde_json::Value` would make it: scalars
+/// straight into their variant (no `Value` made and taken apart, for each of half a million
+/// findings' details), arrays and objects through a `Value`.
+struct DetailVisitor;
+
+impl<'de> Visitor<'de> for DetailVisitor {
+    type Value = Detail;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        // What `serde_json::Value` expects, so that errors read the same.
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Detail, E> {
+        Ok(Detail::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Detail, E> {
+        Ok(Detail::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Detail, D::Error> {
+        Detail::deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Detail, E> {
+        Ok(Detail::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Detail, E> {
+        Ok(Detail::Int(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Detail, E> {
+        Ok(i64::try_from(n).map_or_else(|_| Detail::from(Value::from(n)), Detail::Int))
+    }
+
+    fn visit_i128<E: de::Error>(self, n: i128) -> Result<Detail, E> {
+        Value::deserialize(de::value::I128Deserializer::<E>::new(n)).map(Detail::from)
+    }
+
+    fn visit_u128<E: de::Error>(self, n: u128) -> Result<Detail, E> {
+        Value::deserialize(de::value::U128Deserializer::<E>::new(n)).map(Detail::from)
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Detail, E> {
+        // As `serde_json::Value`: a number that JSON cannot hold (NaN, infinite) is null.
+        Ok(Detail::from(
+            serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        ))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Detail, E> {
+        Ok(Detail::Str(Text::from(s)))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Detail, E> {
+        Ok(Detail::Str(Text::from(s)))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Detail, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Detail::from)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Detail, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Detail::from)
     }
 }
 
@@ -402,7 +472,54 @@ impl Serialize for Fields {
 
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Fields, D::Error> {
-        serde_json::Map::<String, Value>::deserialize(deserializer).map(Fields::from)
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// Reads [`Fields`] as [`Fields::from`] a `serde_json::Map` would make them, members in order
+/// (a repeated key keeps its first place and takes its last value), without the map's hash
+/// table.
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        // What `serde_json::Map` expects, so that errors read the same.
+        f.write_str("a map")
+    }
+
+    fn visit_unit<E>(self) -> Result<Fields, E> {
+        // As `serde_json::Map`: unit is an empty map.
+        Ok(Fields::new())
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+        while let Some((key, value)) = map.next_entry::<Text, Detail>()? {
+            fields.push((key, value));
+        }
+        let mut fields = Fields(fields);
+        if fields.has_repeated_keys() {
+            fields = fields.0.into_iter().collect();
+        }
+        // Exactly as long as it needs to be, as `FromIterator` makes it.
+        fields.0.shrink_to_fit();
+        Ok(fields)
+    }
+}
+
+impl Fields {
+    /// Whether a key appears twice (only JSON text can do that; a Rego object cannot).
+    fn has_repeated_keys(&self) -> bool {
+        match self.0.len() {
+            0 | 1 => false,
+            n if n <= 16 => (1..n).any(|i| self.0[..i].iter().any(|(k, _)| *k == self.0[i].0)),
+            _ => {
+                let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+                !self.0.iter().all(|(k, _)| seen.insert(k.as_str()))
+            }
+        }
     }
 }
 
@@ -495,5 +612,61 @@ mod tests {
             Detail::from(Value::from(u64::MAX)),
             Detail::Json(_)
         ));
+    }
+
+    /// Read directly, details are what reading a `serde_json::Value` (or `Map`) and converting
+    /// it made, errors included: repeated keys, every kind of number, nesting, wrong types.
+    #[test]
+    fn details_read_directly_equal_those_read_through_json_values() {
+        let through_value = |text: &str| -> Result<Detail, String> {
+            serde_json::from_str::<Value>(text)
+                .map(Detail::from)
+                .map_err(|e| e.to_string())
+        };
+        let through_map = |text: &str| -> Result<Fields, String> {
+            serde_json::from_str::<serde_json::Map<String, Value>>(text)
+                .map(Fields::from)
+                .map_err(|e| e.to_string())
+        };
+        let many: String = format!(
+            "{{{}}}",
+            (0..40)
+                .map(|i| format!(r#""k{}": {i}"#, i % 23))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for text in [
+            "null",
+            "true",
+            "-1",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "1.0",
+            "-0.0",
+            "1e400",
+            r#""é\u0000""#,
+            r#"[1,2,{"a":[null]}]"#,
+            r#"{"b":1,"a":2,"b":3}"#,
+            r#"{"a":{"x":1,"x":[]},"a":"again"}"#,
+            &many,
+            "{}",
+            "[]",
+            "\"text\"",
+            "{\"a\":",
+            "{1:2}",
+        ] {
+            let direct = serde_json::from_str::<Detail>(text).map_err(|e| e.to_string());
+            assert_eq!(direct, through_value(text), "{text}");
+            let direct = serde_json::from_str::<Fields>(text).map_err(|e| e.to_string());
+            let expected = through_map(text);
+            assert_eq!(direct, expected, "{text}");
+            if let Ok(fields) = direct {
+                assert_eq!(
+                    fields.0.capacity(),
+                    fields.0.len(),
+                    "{text}: exactly as long"
+                );
+            }
+        }
     }
 }
