@@ -125,17 +125,6 @@ fn serialize(
         .map(|a| a.trim_start_matches("./").to_string())
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| report.input_uri());
-    let rule_index: BTreeMap<&str, usize> = ev
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
-    let results: Vec<sarif::Result> = findings
-        .iter()
-        .zip(lines)
-        .map(|(f, line)| result(f, &uri, *line, rule_index.get(f.rule_id.as_str()).copied()))
-        .collect();
     let driver = sarif::ToolComponent::builder()
         .name("credwarden")
         .version(env!("CARGO_PKG_VERSION"))
@@ -167,7 +156,8 @@ fn serialize(
             .location(sarif::ArtifactLocation::builder().uri(uri.clone()).build())
             .build()])
         .invocations(vec![invocation])
-        .results(results)
+        // Written apart (below): the results' structures are never held all at once.
+        .results(Vec::new())
         .properties(properties(BTreeMap::from([
             ("evaluatedAt".to_string(), json!(evaluated)),
             ("policyDigest".to_string(), json!(ev.policy_digest)),
@@ -178,9 +168,77 @@ fn serialize(
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build();
-    let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
-    text.push('\n');
-    text
+    let log = serde_json::to_string_pretty(&log).expect("SARIF serialises");
+    // A key and `[` with nothing between: only the structure can hold it (in a JSON string
+    // the quotes would be escaped).
+    let at = log
+        .find(EMPTY_RESULTS)
+        .expect("a run's results are written");
+    debug_assert_eq!(log.rfind(EMPTY_RESULTS), Some(at));
+    let (before, after) = (&log[..at], &log[at + EMPTY_RESULTS.len()..]);
+    let mut text = Vec::with_capacity(log.len() + findings.len() * 1800);
+    text.extend_from_slice(before.as_bytes());
+    write_results(&mut text, report, &uri, findings, lines);
+    text.extend_from_slice(after.as_bytes());
+    text.push(b'\n');
+    String::from_utf8(text).expect("serde_json writes UTF-8")
+}
+
+/// The empty results array of the run, as the log is first written, at its depth.
+const EMPTY_RESULTS: &str = "\"results\": []";
+
+/// Depth of a result in the log: `{ "runs": [ { "results": [ result`.
+const RESULT_DEPTH: usize = 4;
+
+/// Results serialised at a time by a core.
+const RESULTS_PER_BATCH: usize = 512;
+
+/// Write `"results": [ … ]` as `serde_json`'s pretty printer writes it inside the log, each
+/// result made and serialised on one of the cores, a batch at a time, and dropped (at 25,000
+/// results their structures took about 6 KB each, several times their text).
+fn write_results(
+    out: &mut Vec<u8>,
+    report: &Report,
+    uri: &str,
+    findings: &[&Finding],
+    lines: &[u32],
+) {
+    use super::json::nested::{indent, Nested};
+    use serde::Serialize;
+
+    let rule_index: BTreeMap<&str, usize> = report
+        .evaluation
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let batches = findings.len().div_ceil(RESULTS_PER_BATCH);
+    let make = |_: &mut (), b: usize| {
+        let from = b * RESULTS_PER_BATCH;
+        let to = (from + RESULTS_PER_BATCH).min(findings.len());
+        let mut text = Vec::with_capacity((to - from) * 2048);
+        for (i, (f, line)) in findings[from..to].iter().zip(&lines[from..to]).enumerate() {
+            text.extend_from_slice(if from + i == 0 { b"\n" } else { b",\n" });
+            indent(&mut text, RESULT_DEPTH).expect("writing to memory");
+            let result = result(f, uri, *line, rule_index.get(f.rule_id.as_str()).copied());
+            let mut ser =
+                serde_json::Serializer::with_formatter(&mut text, Nested::at(RESULT_DEPTH));
+            result.serialize(&mut ser).expect("SARIF serialises");
+        }
+        text
+    };
+    out.extend_from_slice(b"\"results\": [");
+    crate::parallel::in_order(batches, || (), make, &mut |text: Vec<u8>| {
+        out.extend_from_slice(&text);
+        Ok(())
+    })
+    .expect("writing to memory");
+    if !findings.is_empty() {
+        out.push(b'\n');
+        indent(out, RESULT_DEPTH - 1).expect("writing to memory");
+    }
+    out.push(b']');
 }
 
 fn line_keys(f: &Finding) -> [&str; 3] {
@@ -366,4 +424,56 @@ fn result(f: &Finding, uri: &str, line: u32, rule_index: Option<usize>) -> sarif
             .build()]);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::evaluate::{Context, Evaluator, PolicySet};
+    use crate::snapshot::load::load_snapshot;
+
+    /// The results, written apart from the log and in batches on every core, make the text
+    /// `serde_json`'s pretty printer makes of the whole log: no results, one batch, many.
+    #[test]
+    fn the_log_is_the_pretty_printers_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let synthetic = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 5,
+            accounts: 2,
+            users: 400,
+        });
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&synthetic).unwrap()).unwrap();
+        let mut evaluator = Evaluator::new(PolicySet::load(&[]).unwrap()).unwrap();
+        let ctx = Context {
+            now: "2026-11-21T00:00:00Z".parse().unwrap(),
+            config: Config::default(),
+        };
+        for input in [Path::new("fixtures/demo/snapshot.json"), &path] {
+            let input = load_snapshot(input).unwrap();
+            let mut evaluation = evaluator.evaluate(&input.snapshot, &ctx).unwrap();
+            let many = evaluation.findings.len();
+            for keep in [many, 1, 0] {
+                evaluation.findings.truncate(keep);
+                let report = Report {
+                    evaluation: &evaluation,
+                    input: &input,
+                    config_path: None,
+                    policy_dirs: vec![],
+                };
+                let text = render(&report, &SarifOptions::default()).text;
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let results = value["runs"][0]["results"].as_array().unwrap().len();
+                assert_eq!(results, keep.min(MAX_RESULTS));
+                assert!(
+                    text == serde_json::to_string_pretty(&value).unwrap() + "\n",
+                    "{keep} results"
+                );
+            }
+            assert!(input.path.ends_with("snapshot.json") || many > RESULTS_PER_BATCH * 2);
+        }
+    }
 }

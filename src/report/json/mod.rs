@@ -325,7 +325,7 @@ fn document<'a>(report: &'a Report) -> Document<'a> {
 
 /// Pretty JSON that starts at a given depth, so that parts of one document can be serialised
 /// apart (and in parallel) and still come out as `serde_json::to_writer_pretty` writes the whole.
-mod nested {
+pub(crate) mod nested {
     use std::io::{self, Write};
 
     /// `serde_json`'s pretty formatter (two-space indent), opened `depth` levels deep.
