@@ -4,11 +4,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use credwarden::evidence::{self, InputFile, Sources};
-use credwarden::Error;
-
 use credwarden::evaluate::Context;
 use credwarden::evidence::bundle::StreamedRun;
+use credwarden::evidence::{self, InputFile, Sources};
+use credwarden::Error;
 
 use super::scan::{load_input, InputArgs, Source};
 

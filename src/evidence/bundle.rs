@@ -265,16 +265,15 @@ fn write_streamed_with(
     let evaluation = stream
         .run(
             |mut section| {
-                let piece = Piece {
-                    json: report::json::Sections::render(&section, redact),
-                    rows: report::html::Sections::render(&section, redact),
-                    controls: controls::RuleFindings::of(&section),
-                    kept: Vec::new(),
-                };
+                let json = report::json::Sections::render(&section, redact);
+                let rows = report::html::Sections::render(&section, redact);
+                let controls = controls::RuleFindings::of(&section);
                 section.retain(|f| !full[usize::from(f.suppressed)].load(Ordering::Relaxed));
                 Piece {
+                    json,
+                    rows,
+                    controls,
                     kept: section,
-                    ..piece
                 }
             },
             |piece| {
