@@ -8,7 +8,7 @@
 //! whole in memory next to the others: at 100,000 users the bundle is a gigabyte.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::controls::{self, ControlResult, Status};
 use super::EvidenceError;
 use crate::evaluate::{Evaluation, Finding, FindingStream};
+use crate::report::held::Held;
 use crate::report::kept::Kept;
 use crate::report::{self, Report};
 use crate::snapshot::{InputKind, LoadedSnapshot};
@@ -210,7 +211,7 @@ pub fn write_files(
 ///
 /// One pass over the findings writes them all: each section's JSON and HTML rows are made on
 /// the core that made the section; the JSON goes straight into `findings.json`, the rows into
-/// a scratch file until the counts at the top of the page are known; the controls count each
+/// an anonymous temporary file until the counts at the top of the page are known; the controls count each
 /// rule's failing resources; the SARIF log keeps the findings it shows
 /// ([`report::kept::Kept`]). At 100,000 users no more than a section of findings is held at
 /// once, not half a million.
@@ -236,17 +237,8 @@ fn write_streamed_with(
     let mut files = input_files(run.input, sources, dir)?;
 
     let mut json = Staged::create(dir, "findings.json")?;
-    let rows_path = dir.join(ROWS_SCRATCH);
-    let mut rows_file = BufWriter::with_capacity(
-        1 << 20,
-        // Read back once the page's top is written.
-        File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&rows_path)
-            .map_err(io_at(&rows_path))?,
-    );
+    // The page's rows wait here until its top, which needs their counts, is written.
+    let mut rows = Held::new();
     let mut json_sections = report::json::Sections::begin(
         &stream,
         run.input,
@@ -281,8 +273,8 @@ fn write_streamed_with(
                     failed = Some(json.path.clone());
                     return Err(e);
                 }
-                if let Err(e) = rows_file.write_all(page.add(piece.rows).as_bytes()) {
-                    failed = Some(rows_path.clone());
+                if let Err(e) = rows.write(page.add(piece.rows).as_bytes()) {
+                    failed = Some(dir.join("report.html"));
                     return Err(e);
                 }
                 by_rule.add(piece.controls);
@@ -313,18 +305,12 @@ fn write_streamed_with(
     })?);
     drop(sarif);
 
-    let mut rows = rows_file
-        .into_inner()
-        .map_err(|e| io_at(&rows_path)(e.into_error()))?;
-    rows.seek(SeekFrom::Start(0)).map_err(io_at(&rows_path))?;
     let mut html = Staged::create(dir, "report.html")?;
     page.write_top(&report, redact, &mut html.out)
-        .and_then(|()| io::copy(&mut rows, &mut html.out).map(drop))
+        .and_then(|()| rows.copy_to(&mut html.out))
         .and_then(|()| page.write_bottom(&report, redact, &mut html.out))
         .map_err(io_at(&html.path))?;
     files.push(html.finish()?);
-    drop(rows);
-    std::fs::remove_file(&rows_path).map_err(io_at(&rows_path))?;
 
     let results = controls::evaluate_counted(&evaluation.rules, by_rule, &run.input.snapshot);
     files.push(put_file(dir, "controls.csv", redact, &mut |w| {
@@ -334,10 +320,6 @@ fn write_streamed_with(
     evaluation.findings = Vec::new();
     Ok((written, evaluation))
 }
-
-/// The scratch file the HTML rows wait in, in the staging directory, until the top of the
-/// page can be written.
-const ROWS_SCRATCH: &str = ".report.html.rows";
 
 /// What a streamed export knows of the run besides its findings.
 pub struct StreamedRun<'a> {

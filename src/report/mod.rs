@@ -4,6 +4,7 @@
 //! deterministic: findings are already sorted, maps are ordered, and no format reads the clock.
 
 pub mod csv;
+pub(crate) mod held;
 pub mod html;
 pub mod json;
 pub mod kept;

@@ -30,7 +30,7 @@ pub fn render(report: &Report) -> String {
 /// Write the page of the evaluation `stream` makes — the same bytes [`render`] makes of it
 /// whole, masked by [`super::redact::redact`] when `redact` — and return the evaluation
 /// (without its findings). The rows are made on the core that made each section and wait as
-/// text in an anonymous scratch file (`Held`) until the counts above them are known: at
+/// text in an anonymous temporary file (`report::held`) until the counts above them are known: at
 /// 100,000 users 240 MB of rows, which held in memory made the peak 0.67–0.79 GB.
 pub fn write_streamed<W: std::io::Write + ?Sized>(
     stream: FindingStream,
@@ -38,7 +38,7 @@ pub fn write_streamed<W: std::io::Write + ?Sized>(
     redact: bool,
     out: &mut W,
 ) -> std::io::Result<Evaluation> {
-    let mut held = Held::new();
+    let mut held = super::held::Held::new();
     let mut sections = Sections::default();
     let evaluation = stream.run(
         |section| Sections::render(&section, redact),
@@ -54,47 +54,6 @@ pub fn write_streamed<W: std::io::Write + ?Sized>(
     held.copy_to(out)?;
     sections.write_bottom(&report, redact, out)?;
     Ok(evaluation)
-}
-
-/// Text written now and read back once, in order: in an anonymous temporary file (removed by
-/// the system when closed, even if the process dies), or in memory where no temporary file can
-/// be made.
-enum Held {
-    File(std::io::BufWriter<std::fs::File>),
-    Memory(Vec<u8>),
-}
-
-impl Held {
-    fn new() -> Held {
-        match tempfile::tempfile() {
-            Ok(file) => Held::File(std::io::BufWriter::with_capacity(1 << 20, file)),
-            Err(_) => Held::Memory(Vec::new()),
-        }
-    }
-
-    fn write(&mut self, text: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        match self {
-            Held::File(file) => file.write_all(text),
-            Held::Memory(bytes) => {
-                bytes.extend_from_slice(text);
-                Ok(())
-            }
-        }
-    }
-
-    /// Write everything held to `out`.
-    fn copy_to<W: std::io::Write + ?Sized>(self, out: &mut W) -> std::io::Result<()> {
-        use std::io::Seek;
-        match self {
-            Held::File(file) => {
-                let mut file = file.into_inner().map_err(|e| e.into_error())?;
-                file.seek(std::io::SeekFrom::Start(0))?;
-                std::io::copy(&mut file, out).map(drop)
-            }
-            Held::Memory(bytes) => out.write_all(&bytes),
-        }
-    }
 }
 
 /// A page made section by section as an evaluation streams (the parts of [`write_streamed`],
@@ -518,33 +477,7 @@ fn zero_dim(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{escape, Held};
-
-    /// Held in a scratch file or in memory, text comes back whole and in order.
-    #[test]
-    fn held_text_comes_back_in_order() {
-        let pieces: Vec<Vec<u8>> = (0..300)
-            .map(|i| {
-                format!("<tr><td>{i}</td></tr>\n")
-                    .repeat(i % 7 + 1)
-                    .into_bytes()
-            })
-            .collect();
-        let whole: Vec<u8> = pieces.concat();
-        let file = Held::new();
-        assert!(
-            matches!(file, Held::File(_)),
-            "a scratch file can be made here"
-        );
-        for mut held in [file, Held::Memory(Vec::new())] {
-            for piece in &pieces {
-                held.write(piece).unwrap();
-            }
-            let mut out = b"top\n".to_vec();
-            held.copy_to(&mut out).unwrap();
-            assert!(out[4..] == whole[..]);
-        }
-    }
+    use super::escape;
 
     #[test]
     fn escapes_markup_and_quotes() {
