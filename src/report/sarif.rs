@@ -170,11 +170,12 @@ fn serialize(
         .build();
     let log = serde_json::to_string_pretty(&log).expect("SARIF serialises");
     // A key and `[` with nothing between: only the structure can hold it (in a JSON string
-    // the quotes would be escaped).
+    // the quotes would be escaped). The run's members before its results are strings and our
+    // own properties; the first such text is the run's results (a rule's properties, after
+    // them under `tool`, could hold another).
     let at = log
         .find(EMPTY_RESULTS)
         .expect("a run's results are written");
-    debug_assert_eq!(log.rfind(EMPTY_RESULTS), Some(at));
     let (before, after) = (&log[..at], &log[at + EMPTY_RESULTS.len()..]);
     let mut text = Vec::with_capacity(log.len() + findings.len() * 1800);
     text.extend_from_slice(before.as_bytes());
