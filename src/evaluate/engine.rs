@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::compiled::{self, Program};
 use super::finding::{Finding, RawFinding};
 use super::input::{snapshot_input, Users};
 use super::native::{self, library, library::Aliases};
@@ -74,6 +75,9 @@ pub struct Evaluator {
     /// fast path, and the names policies call them by; `None` when a policy rules that out
     /// ([`Aliases::of`]).
     native_library: Option<(regorus::Engine, Aliases)>,
+    /// The Rego rules compiled to native code (from the native library's engine), made on
+    /// the first evaluation that needs them.
+    compiled: Option<Program>,
     policies: PolicySet,
     rule_time_limit: std::time::Duration,
     strategy: Strategy,
@@ -102,6 +106,7 @@ impl Evaluator {
         Ok(Evaluator {
             engine,
             native_library,
+            compiled: None,
             policies,
             rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
             strategy: Strategy::default(),
@@ -231,14 +236,27 @@ impl Evaluator {
                 }
                 _ => None,
             };
-            self.engine.set_input(input);
+            if let (Some((engine, _)), None) = (&native, &self.compiled) {
+                self.compiled = Some(self.compile_rules(engine));
+            }
+            self.engine.set_input(input.clone());
             let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
             // Rules over the whole snapshot cost milliseconds per thousand users each: worth
             // spreading over the cores. Over the small input they cost milliseconds in all.
             let workers = if small_input { 1 } else { cores() };
+            let compiled = match (&native, &self.compiled) {
+                (Some((engine, env)), Some(program)) => Some(Compiled {
+                    program,
+                    data: engine.get_data(),
+                    env,
+                    input: &input,
+                }),
+                _ => None,
+            };
             let engines = Engines {
                 reference: &self.engine,
-                native: native.as_ref(),
+                native: native.as_ref().map(|(engine, _)| engine),
+                compiled: compiled.as_ref(),
             };
             let outcomes = run_rego_rules(engines, &chosen, self.rule_time_limit, workers);
             for (&i, (raws, elapsed)) in interpreted.iter().zip(outcomes) {
@@ -255,6 +273,32 @@ impl Evaluator {
             took,
             self.policies.digest(),
         ))
+    }
+
+    /// Compile every rule's `deny` from `engine`, the native library's engine of an
+    /// evaluation (the policies the fast path evaluates, its data set); a rule that cannot be
+    /// compiled keeps the interpreter.
+    fn compile_rules(&self, engine: &regorus::Engine) -> Program {
+        let Some((_, aliases)) = &self.native_library else {
+            return Program::compile(&self.engine, &[], None);
+        };
+        let entries: Vec<String> = self
+            .policies
+            .rules
+            .iter()
+            .map(|rule| format!("{}.deny", rule.package))
+            .collect();
+        let library = compiled::NativeLibrary {
+            names: library::all_names(aliases),
+        };
+        let program = Program::compile(engine, &entries, Some(&library));
+        for (rule, entry) in self.policies.rules.iter().zip(&entries) {
+            match program.status(entry) {
+                Ok(()) => tracing::debug!("{}: compiled", rule.id),
+                Err(why) => tracing::debug!("{}: interpreted: {}", rule.id, why.0),
+            }
+        }
+        program
     }
 
     /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
@@ -308,22 +352,59 @@ fn native_library_engine(
     aliases: &Aliases,
     ctx: &Context,
     input: &regorus::Value,
-) -> Result<regorus::Engine, PolicyError> {
+) -> Result<(regorus::Engine, library::Env), PolicyError> {
     let mut engine = base.clone();
     set_data(&mut engine, ctx)?;
     engine.set_input(input.clone());
     let eval = |e: anyhow::Error| PolicyError::Eval(format!("the native library: {e:#}"));
     let env = library::Env::read(&mut engine, input).map_err(eval)?;
     library::register(&mut engine, &env, aliases).map_err(eval)?;
-    Ok(engine)
+    Ok((engine, env))
 }
 
 /// The engines interpreted rules run on: the reference, and the one with the native library
-/// when the fast path has it.
+/// when the fast path has it; and the rules compiled to native code, tried first.
 #[derive(Clone, Copy)]
 struct Engines<'e> {
     reference: &'e regorus::Engine,
     native: Option<&'e regorus::Engine>,
+    compiled: Option<&'e Compiled<'e>>,
+}
+
+/// The compiled rules and what they read in this evaluation (the native engine's).
+struct Compiled<'e> {
+    program: &'e Program,
+    data: regorus::Value,
+    env: &'e library::Env,
+    input: &'e regorus::Value,
+}
+
+impl Compiled<'_> {
+    /// The rule's findings from its compiled form; `None` when it has none or gives way to
+    /// the interpreter (which then gives the reference's result or error).
+    fn run_rule(
+        &self,
+        rule: &RuleMetadata,
+        limit: std::time::Duration,
+    ) -> Option<Result<Vec<RawFinding>, PolicyError>> {
+        let path = format!("{}.deny", rule.package);
+        let deadline = std::time::Instant::now() + limit;
+        let outcome =
+            self.program
+                .evaluate(&path, self.input, &self.data, Some(self.env), deadline)?;
+        match outcome {
+            Ok(value) => super::deny::findings(&value).ok().map(Ok),
+            Err(compiled::Stop::TimeLimit) => Some(Err(PolicyError::TimeLimit {
+                file: rule.file.clone(),
+                rule: rule.id.clone(),
+                seconds: limit.as_secs_f64(),
+            })),
+            Err(compiled::Stop::Bail(why)) => {
+                tracing::debug!("{}: the interpreter evaluates it: {why}", rule.id);
+                None
+            }
+        }
+    }
 }
 
 /// One rule's `deny` set, each element checked against the finding shape a rule must produce.
@@ -365,6 +446,9 @@ fn run_rego_rules(
     let engine = engines.native.unwrap_or(engines.reference);
     let run = |engine: &mut regorus::Engine, rule: &RuleMetadata| {
         let started = std::time::Instant::now();
+        if let Some(raws) = engines.compiled.and_then(|c| c.run_rule(rule, limit)) {
+            return (raws, started.elapsed());
+        }
         let mut raws = run_rule(engine, rule, limit);
         // A rule stopped at its time limit is not given the limit a second time.
         let failed = matches!(&raws, Err(e) if !matches!(e, PolicyError::TimeLimit { .. }));

@@ -4,6 +4,7 @@
 //! ([`Context::now`]), never read from the clock by policies, so the same snapshot, config and
 //! time always give the same findings in the same order.
 
+mod compiled;
 mod deny;
 pub mod docs;
 mod engine;

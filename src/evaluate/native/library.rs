@@ -56,7 +56,16 @@ impl Env {
     }
 }
 
-type Function = fn(&Env, &[Value]) -> Result<Value>;
+/// A library function's native body.
+pub(crate) type Function = fn(&Env, &[Value]) -> Result<Value>;
+
+/// The native body of the library function `name` and its number of arguments.
+pub(crate) fn function(name: &str) -> Option<(usize, Function)> {
+    FUNCTIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, nargs, body)| (usize::from(nargs), body))
+}
 
 /// Every function of `policies/lib/functions.rego`: name, number of arguments, native body.
 const FUNCTIONS: &[(&str, u8, Function)] = &[
@@ -106,6 +115,18 @@ pub(crate) fn names(function: &str, aliases: &Aliases) -> Vec<String> {
     names.extend(aliases.lib.iter().map(|a| format!("{a}.{function}")));
     names.extend(aliases.root.iter().map(|a| format!("{a}.lib.{function}")));
     names
+}
+
+/// Every name a call may spell a library function by, to the function's name.
+pub(crate) fn all_names(aliases: &Aliases) -> std::collections::HashMap<String, String> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|&(function, _, _)| {
+            names(function, aliases)
+                .into_iter()
+                .map(move |n| (n, function.to_string()))
+        })
+        .collect()
 }
 
 /// Register every function on `engine`, under every name a policy may call it by.

@@ -1,0 +1,136 @@
+//! What a policy is compiled into: names resolved, variables numbered, calls bound.
+//!
+//! Every expression here has one value (or is undefined): a reference that would iterate
+//! (`x[_]`) is not compiled. Only a statement iterates (`some … in …`), so a query is run by
+//! backtracking over its statements and nothing else.
+
+use regorus::Value;
+
+use super::builtins::Builtin;
+use crate::evaluate::native::library::Function;
+
+/// Index of a variable in its frame.
+pub(super) type Slot = u32;
+
+/// Index of a rule in [`super::Program::rules`].
+pub(super) type RuleId = usize;
+
+/// Index of a function in [`super::Program::functions`].
+pub(super) type FunctionId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Compare {
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    Ne,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SetOp {
+    Union,
+    Intersection,
+}
+
+pub(super) enum Expr {
+    Const(Value),
+    Local(Slot),
+    Input,
+    /// The data document at this path (no rule lives at or under it).
+    Data(Vec<Value>),
+    /// The value of a rule (complete rules and partial sets).
+    Rule(RuleId),
+    /// `e.field` and `e[index]`.
+    Index(Box<Expr>, Box<Expr>),
+    Array(Vec<Expr>),
+    Set(Vec<Expr>),
+    Object(Vec<(Expr, Expr)>),
+    ArrayCompr(Box<Query>, Box<Expr>),
+    SetCompr(Box<Query>, Box<Expr>),
+    ObjectCompr(Box<Query>, Box<Expr>, Box<Expr>),
+    Call(Callee, Vec<Expr>),
+    Arith(Arith, Box<Expr>, Box<Expr>),
+    Compare(Compare, Box<Expr>, Box<Expr>),
+    SetOp(SetOp, Box<Expr>, Box<Expr>),
+    /// `value in collection` and `key, value in collection`.
+    Membership(Option<Box<Expr>>, Box<Expr>, Box<Expr>),
+}
+
+pub(super) enum Callee {
+    Builtin(Builtin),
+    /// A function of the credwarden library that runs natively on the fast path.
+    Library(Function),
+    Function(FunctionId),
+}
+
+pub(super) enum Stmt {
+    /// Holds when the value is defined and not `false`.
+    Expr(Expr),
+    /// Holds when the value is undefined or `false`.
+    Not(Expr),
+    /// `x := e`: binds a fresh variable.
+    Bind(Slot, Expr),
+    /// `some value in collection` / `some key, value in collection`.
+    SomeIn {
+        key: Option<Slot>,
+        value: Slot,
+        collection: Expr,
+    },
+    /// `every key, value in domain { query }`.
+    Every {
+        key: Option<Slot>,
+        value: Slot,
+        domain: Expr,
+        query: Query,
+    },
+}
+
+/// Statements in the order the interpreter runs them.
+pub(super) struct Query {
+    pub(super) stmts: Vec<Stmt>,
+}
+
+/// One `if` body of a rule or function and its value, followed by its `else` bodies.
+pub(super) struct Body {
+    pub(super) query: Query,
+    /// The value the body gives; `None` for `true` (a rule or function without `:=`).
+    pub(super) value: Option<Expr>,
+}
+
+/// One definition: a body and its `else` chain.
+pub(super) struct Definition {
+    pub(super) chain: Vec<Body>,
+    /// Variables the definition's bodies use: the size of its frame.
+    pub(super) slots: u32,
+}
+
+pub(super) enum RuleKind {
+    /// `r := v if …` (or `r if …`): one value.
+    Complete,
+    /// `r contains x if …`: the set of every `x`.
+    PartialSet,
+}
+
+pub(super) struct Rule {
+    pub(super) path: String,
+    pub(super) kind: RuleKind,
+    pub(super) definitions: Vec<Definition>,
+    pub(super) default: Option<Value>,
+}
+
+pub(super) struct UserFunction {
+    pub(super) path: String,
+    /// Each definition's parameters are the first `arity` slots of its frame.
+    pub(super) definitions: Vec<Definition>,
+}

@@ -1,0 +1,237 @@
+//! Custom Rego rules compiled to native code, for the fast path.
+//!
+//! The interpreter walks a rule's syntax tree for every user: it resolves each name and each
+//! call by its path, every time. A custom rule over 100,000 users spends 13–14 µs per user
+//! there. Here the tree is lowered once — variables numbered, rules and functions bound,
+//! builtins picked — and run by backtracking over the statements.
+//!
+//! Exactness comes first. What is compiled mirrors the interpreter (regorus 0.14) step by
+//! step, including the order it runs a query's statements in; anything else — a construct,
+//! a builtin or a case at run time that is not mirrored, or any error — leaves the rule to
+//! the interpreter ([`Stop::Bail`]), which then gives the reference's result or error. The
+//! tests compare both on every rule of the repository over generated snapshots.
+
+mod builtins;
+mod ir;
+mod lower;
+mod run;
+mod schedule;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use regorus::Value;
+
+pub(crate) use lower::{NativeLibrary, Unsupported};
+pub(crate) use run::Stop;
+
+use crate::evaluate::native::library;
+
+/// Rules compiled from one engine's policies.
+pub(crate) struct Program {
+    rules: Vec<ir::Rule>,
+    functions: Vec<ir::UserFunction>,
+    entries: HashMap<String, Result<ir::RuleId, Unsupported>>,
+}
+
+impl Program {
+    /// Compile the rules at `entries` (full paths, e.g. `data.org.rules.x.deny`) of the
+    /// policies loaded in `engine`. `library`: the names under which the library's functions
+    /// run natively, when they do.
+    pub(crate) fn compile(
+        engine: &regorus::Engine,
+        entries: &[String],
+        library: Option<&NativeLibrary>,
+    ) -> Program {
+        let ast = engine
+            .get_ast_as_json()
+            .map_err(|e| Unsupported(format!("no syntax tree: {e}")))
+            .and_then(|text| {
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .map_err(|e| Unsupported(format!("syntax tree: {e}")))
+            });
+        let mut program = Program {
+            rules: Vec::new(),
+            functions: Vec::new(),
+            entries: HashMap::new(),
+        };
+        let ast = match ast {
+            Ok(ast) => ast,
+            Err(why) => {
+                for e in entries {
+                    program.entries.insert(e.clone(), Err(why.clone()));
+                }
+                return program;
+            }
+        };
+        let data = engine.get_data();
+        match lower::Lowering::new(&ast, &data, library) {
+            Ok(mut lowering) => {
+                for e in entries {
+                    let id = lowering.rule(e);
+                    program.entries.insert(e.clone(), id);
+                }
+                program.rules = std::mem::take(&mut lowering.rules);
+                program.functions = std::mem::take(&mut lowering.functions);
+            }
+            Err(why) => {
+                for e in entries {
+                    program.entries.insert(e.clone(), Err(why.clone()));
+                }
+            }
+        }
+        program
+    }
+
+    /// Whether the rule at `path` was compiled, or why not.
+    pub(crate) fn status(&self, path: &str) -> Result<(), Unsupported> {
+        match self.entries.get(path) {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(Unsupported("not asked for".into())),
+        }
+    }
+
+    /// The value of the rule at `path` (one of the entries), over `input` and `data`, with
+    /// the library's values `env`; `None` when it was not compiled.
+    pub(crate) fn evaluate(
+        &self,
+        path: &str,
+        input: &Value,
+        data: &Value,
+        env: Option<&library::Env>,
+        deadline: Instant,
+    ) -> Option<Result<Value, Stop>> {
+        let id = *self.entries.get(path)?.as_ref().ok()?;
+        Some(run::Run::new(self, input, data, env, deadline).rule(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluate `data.t.r` of `policy` over `input` both ways: the compiled value must be
+    /// the interpreter's, and an interpreter error must be a bail. Returns whether the rule
+    /// was compiled and ran to a value.
+    fn check(policy: &str, input: &str) -> bool {
+        let rule = "data.t.r";
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy("test.rego".into(), policy.into())
+            .unwrap();
+        let input = Value::from_json_str(input).unwrap();
+        engine.set_input(input.clone());
+        let program = Program::compile(&engine, &[rule.to_string()], None);
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let compiled = program.evaluate(rule, &input, &engine.get_data(), None, far);
+        let interpreted = engine.eval_rule(rule.into());
+        match (compiled, interpreted) {
+            (Some(Ok(v)), Ok(i)) => {
+                assert_eq!(v, i, "{policy}\nover {input}");
+                true
+            }
+            (Some(Ok(v)), Err(e)) => {
+                panic!("{policy}\ncompiled {v} where the interpreter fails: {e}")
+            }
+            (Some(Err(Stop::TimeLimit)), _) => panic!("time limit"),
+            (Some(Err(Stop::Bail(_))), _) | (None, _) => false,
+        }
+    }
+
+    fn rego(body: &str) -> String {
+        format!("package t\nimport rego.v1\n{body}\n")
+    }
+
+    #[test]
+    fn an_else_without_a_body_gives_its_value() {
+        let policy = rego(
+            "m(c) := \"null\" if {\n\tc == null\n} else := sprintf(\"x %s\", [c])\nr := [m(null), m(\"a\")]",
+        );
+        assert!(check(&policy, "{}"));
+    }
+
+    #[test]
+    fn statements_run_in_the_interpreters_order() {
+        let policy = rego("r := [[v, w] | y := input.a; z := y; some v in z; some w in input.b]");
+        assert!(check(&policy, r#"{"a": [1, 2], "b": ["x", "y"]}"#));
+    }
+
+    #[test]
+    fn what_compiles_agrees_with_the_interpreter() {
+        let inputs = [
+            "{}",
+            r#"{"a": [1, 2, 3], "b": {"k": "v", "l": 2}, "s": "str", "n": 0, "z": null}"#,
+            r#"{"a": [], "b": {}, "s": "", "n": 4}"#,
+            r#"{"a": "not a list", "b": [1], "n": 2.5}"#,
+        ];
+        // (body, compiles over the second input)
+        let cases: &[(&str, bool)] = &[
+            ("r contains x if { some x in input.a }", true),
+            ("r contains [k, v] if { some k, v in input.b }", true),
+            ("r contains i if { some i, _ in input.a }", true),
+            ("r := count(input.a)", true),
+            ("r if { every x in input.a { x > 0 } }", true),
+            ("r if { every x in input.s { x > 0 } }", true),
+            ("r if { every x in input.missing { x > 0 } }", true),
+            ("r := 3 in input.a", true),
+            ("r := \"k\" in input.b", true),
+            ("r := 1 in input.s", true),
+            ("r := [0, 1] in input.a", true),
+            ("r := x if { x := 1, 1 in input.a }", true),
+            ("r if { not 5 in input.a }", true),
+            ("r := input.a[1]", true),
+            ("r := input.a[\"1\"]", false),
+            ("r := input.b.k", true),
+            ("r := input.n / 2", true),
+            ("r := input.n % 3", true),
+            ("r := 7 / input.n", false),
+            ("r := input.a[0] + input.a[1] * 2 - 1", true),
+            ("r := - 5", true),
+            ("r := {1, 2} | {3}", true),
+            ("r := {1, 2} & {2}", true),
+            ("r := {1, 2} - {2}", true),
+            ("r := [x | some x in input.a; x > 1]", true),
+            ("r := {x | some x in input.a}", true),
+            ("r := {k: v | some k, v in input.b}", true),
+            ("r := {\"k\": x | some x in input.a}", false),
+            ("r := x if { some x in input.s }", false),
+            ("f(x) := x + 1\nr := [f(1), f(2)]", true),
+            (
+                "f(x) := 1 if x > 1\nf(x) := 2 if x < 1\nr := [f(0), f(2)]",
+                true,
+            ),
+            ("f(x) := 1 if x > 0\nf(x) := 2 if x > 1\nr := f(5)", false),
+            ("g(x) if x > 1\nr := [y | some y in input.a; g(y)]", true),
+            ("default r := 9\nr := 1 if input.missing", true),
+            ("r := 1 if { true } else := 2", true),
+            ("r := 1 if { false } else := 2 if { true } else := 3", true),
+            ("q := input.a\nr := count(q)", true),
+            ("r := sprintf(\"%v-%s\", [input.a, \"x\"])", true),
+            ("r := [x | some x in input.a; y := x * 2; y > 2]", true),
+            (
+                "r := {[a, b] | some a in input.a; some b in input.a; a < b}",
+                true,
+            ),
+            ("r := [x | x := input.a[_]]", false),
+            ("r := object.get(input.b, \"k\", 0)", true),
+            ("r := input.s == \"\"", true),
+            ("r := input.z == null", true),
+            ("r := [x | some x in input.a; not x == 2]", true),
+            ("r := count([1 | some x in input.a; x = 2])", true),
+            (
+                "p contains x if { some x in input.a; x > 1 }\nr := count(p)",
+                true,
+            ),
+            ("r := [x | some i, x in input.a; i > 0]", true),
+        ];
+        for (body, compiles) in cases {
+            let policy = rego(body);
+            let mut compiled = Vec::new();
+            for input in inputs {
+                compiled.push(check(&policy, input));
+            }
+            assert_eq!(compiled[1], *compiles, "{body}: compiled {compiled:?}");
+        }
+    }
+}

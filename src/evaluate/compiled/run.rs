@@ -1,0 +1,490 @@
+//! Running a compiled rule: backtracking over statements, rule values computed once.
+
+use std::time::Instant;
+
+use regorus::Value;
+
+use super::ir::*;
+use super::Program;
+use crate::evaluate::native::library;
+
+/// Why a compiled evaluation stopped without a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The interpreter would raise an error here, or this case is not mirrored exactly: the
+    /// interpreter evaluates the rule instead.
+    Bail(String),
+    /// The rule ran past its time limit.
+    TimeLimit,
+}
+
+type Step<T> = Result<T, Stop>;
+
+fn bail<T>(why: impl Into<String>) -> Step<T> {
+    Err(Stop::Bail(why.into()))
+}
+
+/// How often (in iterations) the clock is read.
+const CLOCK_EVERY: u32 = 1024;
+
+pub(super) struct Run<'p> {
+    program: &'p Program,
+    input: &'p Value,
+    data: &'p Value,
+    env: Option<&'p library::Env>,
+    rules: Vec<Option<Value>>,
+    deadline: Instant,
+    steps: u32,
+}
+
+/// A statement holds when its value is defined and not `false`.
+fn holds(v: &Value) -> bool {
+    !matches!(v, Value::Undefined | Value::Bool(false))
+}
+
+impl<'p> Run<'p> {
+    pub(super) fn new(
+        program: &'p Program,
+        input: &'p Value,
+        data: &'p Value,
+        env: Option<&'p library::Env>,
+        deadline: Instant,
+    ) -> Run<'p> {
+        Run {
+            program,
+            input,
+            data,
+            env,
+            rules: vec![None; program.rules.len()],
+            deadline,
+            steps: 0,
+        }
+    }
+
+    fn tick(&mut self) -> Step<()> {
+        self.steps += 1;
+        if self.steps % CLOCK_EVERY == 0 && Instant::now() >= self.deadline {
+            return Err(Stop::TimeLimit);
+        }
+        Ok(())
+    }
+
+    /// The value of rule `id`, computed on first use.
+    pub(super) fn rule(&mut self, id: RuleId) -> Step<Value> {
+        if let Some(v) = &self.rules[id] {
+            return Ok(v.clone());
+        }
+        let program = self.program;
+        let rule = &program.rules[id];
+        let value = match rule.kind {
+            RuleKind::Complete => {
+                let mut value = Value::Undefined;
+                for definition in &rule.definitions {
+                    let v = self.definition(definition, &[])?;
+                    value = merge(value, v, &rule.path)?;
+                }
+                if value == Value::Undefined {
+                    rule.default.clone().unwrap_or(Value::Undefined)
+                } else {
+                    value
+                }
+            }
+            RuleKind::PartialSet => {
+                let mut members = std::collections::BTreeSet::new();
+                for definition in &rule.definitions {
+                    let [body] = definition.chain.as_slice() else {
+                        return bail("a set rule with else");
+                    };
+                    let mut frame = vec![Value::Undefined; definition.slots as usize];
+                    let value = body.value.as_ref();
+                    self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
+                        let v = match value {
+                            Some(e) => run.expr(e, frame)?,
+                            None => Value::Bool(true),
+                        };
+                        if v == Value::Undefined {
+                            // The interpreter then drops what the rule had gathered.
+                            return bail("a set rule's member is undefined");
+                        }
+                        members.insert(v);
+                        Ok(())
+                    })?;
+                }
+                Value::from(members)
+            }
+        };
+        self.rules[id] = Some(value.clone());
+        Ok(value)
+    }
+
+    /// The value of one definition: that of the first body of its chain with solutions.
+    fn definition(&mut self, definition: &Definition, args: &[Value]) -> Step<Value> {
+        let mut frame = vec![Value::Undefined; definition.slots as usize];
+        for body in &definition.chain {
+            for v in frame.iter_mut() {
+                *v = Value::Undefined;
+            }
+            frame[..args.len()].clone_from_slice(args);
+            let mut value = Value::Undefined;
+            let mut conflict = false;
+            let out = body.value.as_ref();
+            self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
+                let v = match out {
+                    Some(e) => run.expr(e, frame)?,
+                    None => Value::Bool(true),
+                };
+                if v == Value::Undefined {
+                    // The interpreter then drops the values gathered, or does not take the
+                    // `else`: not mirrored.
+                    return bail("a rule's or function's value is undefined");
+                }
+                if value == Value::Undefined {
+                    value = v;
+                } else if value != v {
+                    conflict = true;
+                }
+                Ok(())
+            })?;
+            if conflict {
+                return bail("a rule or function with several values");
+            }
+            if value != Value::Undefined {
+                return Ok(value);
+            }
+        }
+        Ok(Value::Undefined)
+    }
+
+    fn call_function(&mut self, id: FunctionId, args: &[Value]) -> Step<Value> {
+        let program = self.program;
+        let function = &program.functions[id];
+        let mut value = Value::Undefined;
+        for definition in &function.definitions {
+            let v = self.definition(definition, args)?;
+            value = merge(value, v, &function.path)?;
+        }
+        Ok(value)
+    }
+
+    /// Run `stmts`, calling `k` for every solution.
+    fn query(
+        &mut self,
+        stmts: &[Stmt],
+        frame: &mut [Value],
+        k: &mut dyn FnMut(&mut Self, &mut [Value]) -> Step<()>,
+    ) -> Step<()> {
+        let Some((first, rest)) = stmts.split_first() else {
+            return k(self, frame);
+        };
+        match first {
+            Stmt::Expr(e) => {
+                if holds(&self.expr(e, frame)?) {
+                    self.query(rest, frame, k)?;
+                }
+            }
+            Stmt::Not(e) => {
+                if !holds(&self.expr(e, frame)?) {
+                    self.query(rest, frame, k)?;
+                }
+            }
+            Stmt::Bind(slot, e) => {
+                let v = self.expr(e, frame)?;
+                if v != Value::Undefined {
+                    frame[*slot as usize] = v;
+                    self.query(rest, frame, k)?;
+                }
+            }
+            Stmt::SomeIn {
+                key,
+                value,
+                collection,
+            } => {
+                let c = self.expr(collection, frame)?;
+                self.each(&c, |run, k_v, v| {
+                    run.tick()?;
+                    if let Some(key) = key {
+                        frame[*key as usize] = k_v;
+                    }
+                    frame[*value as usize] = v;
+                    run.query(rest, frame, k)
+                })?;
+            }
+            Stmt::Every {
+                key,
+                value,
+                domain,
+                query,
+            } => {
+                let d = self.expr(domain, frame)?;
+                if !matches!(d, Value::Array(_) | Value::Set(_) | Value::Object(_)) {
+                    // `every` over anything but a collection is false, not an error.
+                    return Ok(());
+                }
+                let mut all = true;
+                self.each(&d, |run, k_v, v| {
+                    run.tick()?;
+                    if !all {
+                        return Ok(());
+                    }
+                    if let Some(key) = key {
+                        frame[*key as usize] = k_v;
+                    }
+                    frame[*value as usize] = v;
+                    let mut found = false;
+                    run.query(&query.stmts, frame, &mut |_, _| {
+                        found = true;
+                        Ok(())
+                    })?;
+                    all &= found;
+                    Ok(())
+                })?;
+                if all {
+                    self.query(rest, frame, k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Visit the members of a collection (`some … in`): an array's indexes and elements, a
+    /// set's elements (each its own key), an object's keys and values.
+    fn each(
+        &mut self,
+        collection: &Value,
+        mut visit: impl FnMut(&mut Self, Value, Value) -> Step<()>,
+    ) -> Step<()> {
+        match collection {
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    visit(self, Value::from(i), v.clone())?;
+                }
+            }
+            Value::Set(s) => {
+                for v in s.iter() {
+                    visit(self, v.clone(), v.clone())?;
+                }
+            }
+            Value::Object(o) => {
+                for (k, v) in o.iter() {
+                    visit(self, k.clone(), v.clone())?;
+                }
+            }
+            Value::Undefined => {}
+            _ => return bail("`in` over a value that is not a collection"),
+        }
+        Ok(())
+    }
+
+    pub(super) fn expr(&mut self, e: &Expr, frame: &mut [Value]) -> Step<Value> {
+        Ok(match e {
+            Expr::Const(v) => v.clone(),
+            Expr::Local(slot) => frame[*slot as usize].clone(),
+            Expr::Input => self.input.clone(),
+            Expr::Data(path) => {
+                let mut v = self.data;
+                for key in path {
+                    v = &v[key];
+                }
+                v.clone()
+            }
+            Expr::Rule(id) => self.rule(*id)?,
+            Expr::Index(base, key) => {
+                // The interpreter evaluates a computed index before what it indexes.
+                let k = self.expr(key, frame)?;
+                let b = self.expr(base, frame)?;
+                b[&k].clone()
+            }
+            Expr::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let v = self.expr(item, frame)?;
+                    if v == Value::Undefined {
+                        return Ok(Value::Undefined);
+                    }
+                    out.push(v);
+                }
+                Value::from(out)
+            }
+            Expr::Set(items) => {
+                let mut out = std::collections::BTreeSet::new();
+                for item in items {
+                    let v = self.expr(item, frame)?;
+                    if v == Value::Undefined {
+                        return Ok(Value::Undefined);
+                    }
+                    out.insert(v);
+                }
+                Value::from(out)
+            }
+            Expr::Object(fields) => {
+                let mut out = std::collections::BTreeMap::new();
+                for (k, v) in fields {
+                    let k = self.expr(k, frame)?;
+                    if k == Value::Undefined {
+                        return Ok(Value::Undefined);
+                    }
+                    let v = self.expr(v, frame)?;
+                    if v == Value::Undefined {
+                        return Ok(Value::Undefined);
+                    }
+                    out.insert(k, v);
+                }
+                Value::from(out)
+            }
+            Expr::ArrayCompr(query, term) => {
+                let mut out = Vec::new();
+                self.query(&query.stmts, frame, &mut |run, frame| {
+                    let v = run.expr(term, frame)?;
+                    if v != Value::Undefined {
+                        out.push(v);
+                    }
+                    Ok(())
+                })?;
+                Value::from(out)
+            }
+            Expr::SetCompr(query, term) => {
+                let mut out = std::collections::BTreeSet::new();
+                self.query(&query.stmts, frame, &mut |run, frame| {
+                    let v = run.expr(term, frame)?;
+                    if v != Value::Undefined {
+                        out.insert(v);
+                    }
+                    Ok(())
+                })?;
+                Value::from(out)
+            }
+            Expr::ObjectCompr(query, key, value) => {
+                let mut out = std::collections::BTreeMap::new();
+                self.query(&query.stmts, frame, &mut |run, frame| {
+                    let k = run.expr(key, frame)?;
+                    let v = run.expr(value, frame)?;
+                    if k == Value::Undefined || v == Value::Undefined {
+                        return Ok(());
+                    }
+                    match out.get(&k) {
+                        Some(old) if *old != v => bail("an object comprehension with a key twice"),
+                        _ => {
+                            out.insert(k, v);
+                            Ok(())
+                        }
+                    }
+                })?;
+                Value::from(out)
+            }
+            Expr::Call(callee, args) => {
+                // Every argument is evaluated (an error in any is the interpreter's error),
+                // then an undefined one makes the call undefined.
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.expr(a, frame)?);
+                }
+                if values.contains(&Value::Undefined) {
+                    return Ok(Value::Undefined);
+                }
+                match callee {
+                    Callee::Builtin(f) => f(&values).map_err(|b| Stop::Bail(b.0))?,
+                    Callee::Library(f) => {
+                        let Some(env) = self.env else {
+                            return bail("the library without its values");
+                        };
+                        f(env, &values).map_err(|e| Stop::Bail(format!("{e:#}")))?
+                    }
+                    Callee::Function(id) => self.call_function(*id, &values)?,
+                }
+            }
+            Expr::Arith(op, lhs, rhs) => {
+                let a = self.expr(lhs, frame)?;
+                let b = self.expr(rhs, frame)?;
+                arith(*op, &a, &b)?
+            }
+            Expr::Compare(op, lhs, rhs) => {
+                let a = self.expr(lhs, frame)?;
+                let b = self.expr(rhs, frame)?;
+                if a == Value::Undefined || b == Value::Undefined {
+                    return Ok(Value::Undefined);
+                }
+                Value::Bool(match op {
+                    Compare::Eq => a == b,
+                    Compare::Ne => a != b,
+                    Compare::Lt => a < b,
+                    Compare::Le => a <= b,
+                    Compare::Gt => a > b,
+                    Compare::Ge => a >= b,
+                })
+            }
+            Expr::SetOp(op, lhs, rhs) => {
+                let a = self.expr(lhs, frame)?;
+                let b = self.expr(rhs, frame)?;
+                match (&a, &b) {
+                    (Value::Undefined, _) | (_, Value::Undefined) => Value::Undefined,
+                    (Value::Set(x), Value::Set(y)) => match op {
+                        SetOp::Union => x.union(y).into_value(),
+                        SetOp::Intersection => x.intersection(y).into_value(),
+                    },
+                    _ => return bail("a set operator on values that are not sets"),
+                }
+            }
+            Expr::Membership(key, value, collection) => {
+                let v = self.expr(value, frame)?;
+                let c = self.expr(collection, frame)?;
+                let k = match key {
+                    Some(k) => Some(self.expr(k, frame)?),
+                    None => None,
+                };
+                if v == Value::Undefined || k.as_ref() == Some(&Value::Undefined) {
+                    // The interpreter compares the undefined value as it is: not mirrored.
+                    return bail("membership of an undefined value");
+                }
+                // Never undefined: false for anything but a collection.
+                Value::Bool(member(k.as_ref(), &v, &c))
+            }
+        })
+    }
+}
+
+/// Two values of one rule or function, from different definitions.
+fn merge(a: Value, b: Value, path: &str) -> Step<Value> {
+    if a == Value::Undefined {
+        return Ok(b);
+    }
+    if b == Value::Undefined || a == b {
+        return Ok(a);
+    }
+    bail(format!("{path} has several values"))
+}
+
+fn arith(op: Arith, a: &Value, b: &Value) -> Step<Value> {
+    match (a, b) {
+        (Value::Undefined, _) | (_, Value::Undefined) => Ok(Value::Undefined),
+        (Value::Number(x), Value::Number(y)) => {
+            let zero = y.as_u64() == Some(0) || y.as_f64() == Some(0.0);
+            if zero && matches!(op, Arith::Div | Arith::Mod) {
+                return bail("division by zero");
+            }
+            if op == Arith::Mod && !(x.is_integer() && y.is_integer()) {
+                return bail("modulo of a number that is not an integer");
+            }
+            let n = match op {
+                Arith::Add => x.add(y),
+                Arith::Sub => x.sub(y),
+                Arith::Mul => x.mul(y),
+                Arith::Div => x.clone().divide(y),
+                Arith::Mod => x.clone().modulo(y),
+            };
+            n.map(Value::Number).map_err(|e| Stop::Bail(e.to_string()))
+        }
+        (Value::Set(x), Value::Set(y)) if op == Arith::Sub => Ok(x.difference(y).into_value()),
+        _ => bail("arithmetic on values that are not numbers"),
+    }
+}
+
+/// `value in collection`, `key, value in collection` (both defined).
+fn member(key: Option<&Value>, value: &Value, collection: &Value) -> bool {
+    match (key, collection) {
+        (None, Value::Array(a)) => a.iter().any(|v| v == value),
+        (None, Value::Set(s)) => s.contains(value),
+        (None, Value::Object(o)) => o.values().any(|v| v == value),
+        (Some(k), Value::Array(_) | Value::Object(_)) => collection[k] == *value,
+        _ => false,
+    }
+}
