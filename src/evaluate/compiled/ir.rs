@@ -74,17 +74,29 @@ pub(super) enum Callee {
     Function(FunctionId),
 }
 
+/// What a value is matched against: `x := v`, `some [a, _] in c`, a parameter.
+pub(super) enum Pattern {
+    /// A fresh variable.
+    Bind(Slot),
+    /// `_`.
+    Ignore,
+    /// A literal the value must equal.
+    Equal(Value),
+    /// An array of exactly these elements.
+    Array(Vec<Pattern>),
+}
+
 pub(super) enum Stmt {
     /// Holds when the value is defined and not `false`.
     Expr(Expr),
     /// Holds when the value is undefined or `false`.
     Not(Expr),
-    /// `x := e`: binds a fresh variable.
-    Bind(Slot, Expr),
+    /// `x := e`, `[a, b] := e`: binds fresh variables.
+    Bind(Pattern, Expr),
     /// `some value in collection` / `some key, value in collection`.
     SomeIn {
-        key: Option<Slot>,
-        value: Slot,
+        key: Option<Pattern>,
+        value: Pattern,
         collection: Expr,
     },
     /// `every key, value in domain { query }`.
@@ -110,6 +122,8 @@ pub(super) struct Body {
 
 /// One definition: a body and its `else` chain.
 pub(super) struct Definition {
+    /// A function's parameters (none for a rule).
+    pub(super) params: Vec<Pattern>,
     pub(super) chain: Vec<Body>,
     /// Variables the definition's bodies use: the size of its frame.
     pub(super) slots: u32,
@@ -131,6 +145,5 @@ pub(super) struct Rule {
 
 pub(super) struct UserFunction {
     pub(super) path: String,
-    /// Each definition's parameters are the first `arity` slots of its frame.
     pub(super) definitions: Vec<Definition>,
 }

@@ -479,18 +479,15 @@ impl<'a> Lowering<'a> {
         &mut self,
         module: usize,
         spec: &Json,
-        params: &[String],
+        params: &[&Json],
         head: Option<&Json>,
     ) -> Lowered<Definition> {
         let mut scope = Scope::default();
         scope.push();
         scope.levels[0].params = true;
+        let mut patterns = Vec::with_capacity(params.len());
         for p in params {
-            if p != "_" && scope.is_declared(p) {
-                return unsupported("a parameter named twice");
-            }
-            self.check_local_name(module, p)?;
-            scope.declare(p, 0);
+            patterns.push(self.pattern(module, &mut scope, p)?);
         }
         let mut chain = Vec::new();
         let bodies = field(spec, "bodies")?
@@ -531,6 +528,7 @@ impl<'a> Lowering<'a> {
             });
         }
         Ok(Definition {
+            params: patterns,
             chain,
             slots: scope.next,
         })
@@ -564,13 +562,11 @@ impl<'a> Lowering<'a> {
         for (module, rule) in definitions {
             let spec = field(rule, "Spec")?;
             let head = field(field(spec, "head")?, "Func")?;
-            let mut params = Vec::new();
-            for arg in field(head, "args")?.as_array().into_iter().flatten() {
-                match variant(arg)? {
-                    ("Var", v) => params.push(var_name(v)?),
-                    _ => return unsupported("a parameter that is a pattern"),
-                }
-            }
+            let params: Vec<&Json> = field(head, "args")?
+                .as_array()
+                .into_iter()
+                .flatten()
+                .collect();
             if params.len() != arity {
                 return unsupported("definitions with different numbers of parameters");
             }
@@ -620,10 +616,10 @@ impl<'a> Lowering<'a> {
             ("SomeIn", s) => {
                 let collection = self.expr(module, scope, field(s, "collection")?)?;
                 let key = match s.get("key").filter(|k| !k.is_null()) {
-                    Some(k) => Some(self.new_var(module, scope, k)?),
+                    Some(k) => Some(self.some_pattern(module, scope, k)?),
                     None => None,
                 };
-                let value = self.new_var(module, scope, field(s, "value")?)?;
+                let value = self.some_pattern(module, scope, field(s, "value")?)?;
                 Ok(Stmt::SomeIn {
                     key,
                     value,
@@ -671,15 +667,50 @@ impl<'a> Lowering<'a> {
         Ok(())
     }
 
-    fn new_var(&mut self, module: usize, scope: &mut Scope, var: &Json) -> Lowered<Slot> {
-        match variant(var)? {
+    /// A pattern that binds its variables afresh (`:=`, a parameter): variables, `_`,
+    /// literals and arrays of them.
+    fn pattern(&mut self, module: usize, scope: &mut Scope, p: &Json) -> Lowered<Pattern> {
+        Ok(match variant(p)? {
             ("Var", v) => {
                 let name = var_name(v)?;
+                if name == "_" {
+                    return Ok(Pattern::Ignore);
+                }
+                if scope
+                    .levels
+                    .last()
+                    .is_some_and(|l| l.vars.contains_key(&name))
+                {
+                    return unsupported(format!("`{name}` bound twice in one pattern or query"));
+                }
                 self.check_local_name(module, &name)?;
-                Ok(scope.declare(&name, line_of(v)))
+                Pattern::Bind(scope.declare(&name, line_of(v)))
             }
-            _ => unsupported("`some` over a pattern"),
+            ("String" | "RawString", s) => Pattern::Equal(Value::from(string_value(s)?)),
+            ("Number" | "Bool" | "Null", _) => match self.expr(module, scope, p)? {
+                Expr::Const(v) => Pattern::Equal(v),
+                _ => return unsupported("a literal pattern"),
+            },
+            ("Array", a) => {
+                let mut items = Vec::new();
+                for item in field(a, "items")?.as_array().into_iter().flatten() {
+                    items.push(self.pattern(module, scope, item)?);
+                }
+                Pattern::Array(items)
+            }
+            _ => return unsupported("a pattern other than variables, literals and arrays"),
+        })
+    }
+
+    /// A pattern of `some … in`: the interpreter compares a variable bound in an enclosing
+    /// scope instead of binding it, so such a pattern is not compiled.
+    fn some_pattern(&mut self, module: usize, scope: &mut Scope, p: &Json) -> Lowered<Pattern> {
+        let mut names = std::collections::BTreeSet::new();
+        schedule::pattern_vars(p, &mut names);
+        if names.iter().any(|n| scope.is_declared(n)) {
+            return unsupported("`some` over a variable already bound");
         }
+        self.pattern(module, scope, p)
     }
 
     fn assign(&mut self, module: usize, scope: &mut Scope, a: &Json) -> Lowered<Stmt> {
@@ -687,13 +718,15 @@ impl<'a> Lowering<'a> {
         let rhs = field(a, "rhs")?;
         match field(a, "op")?.as_str() {
             Some("ColEq") => {
-                let ("Var", v) = variant(lhs)? else {
-                    return unsupported("`:=` to a pattern");
-                };
-                let name = var_name(v)?;
-                self.check_local_name(module, &name)?;
+                if let (("Array", _), ("Array", _)) = (variant(lhs)?, variant(rhs)?) {
+                    return unsupported("`:=` between two array literals");
+                }
                 let value = self.expr(module, scope, rhs)?;
-                Ok(Stmt::Bind(scope.declare(&name, line_of(v)), value))
+                let pattern = self.pattern(module, scope, lhs)?;
+                if let Pattern::Ignore | Pattern::Equal(_) = pattern {
+                    return unsupported("`:=` to a literal or `_`");
+                }
+                Ok(Stmt::Bind(pattern, value))
             }
             // `a = b` with both sides known compares them; one that would bind is left to
             // the interpreter.
@@ -1019,7 +1052,13 @@ impl<'a> Lowering<'a> {
         // import alias, then as written (`data.…`) or in the caller's package.
         let mut candidates = Vec::new();
         if let Some(import) = m.imports.get(&spelled[0]) {
-            candidates.push(import.iter().chain(&spelled[1..]).cloned().collect::<Vec<_>>());
+            candidates.push(
+                import
+                    .iter()
+                    .chain(&spelled[1..])
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
         }
         if spelled[0] == "data" {
             candidates.push(spelled.to_vec());

@@ -224,6 +224,27 @@ mod tests {
                 true,
             ),
             ("r := [x | some i, x in input.a; i > 0]", true),
+            ("r := [a | [a, _] := [input.a[0], 2]]", false),
+            ("r := [a | [a, _] := input.a]", true),
+            ("r := [a | [a, _, 3] := input.a]", true),
+            ("r := [a | [a, 9] := [input.a[0], 2]]", false),
+            (
+                "r := [[a, b] | some [a, b] in [[1, 2], [3], \"x\", [4, 5]]]",
+                true,
+            ),
+            ("r := {b | some [1, b] in [[1, 2], [3, 4]]}", true),
+            ("r := {k | some [k, _] in input.b}", true),
+            (
+                "h(\"a\", x) := x\nh(\"b\", x) := -1\nr := [h(\"a\", 1), h(\"b\", 1)]",
+                true,
+            ),
+            (
+                "h(\"a\", x) := x\nh(\"b\", _) := 0\nr := [h(\"a\", 1), h(\"b\", 1)]",
+                true,
+            ),
+            ("h(\"a\", x) := x\nr := [h(\"c\", 1)]", false),
+            ("h([a, b]) := a + b\nr := h([1, 2])", true),
+            ("r := x if { y := 1; some [y, x] in [[1, 2]] }", false),
         ];
         for (body, compiles) in cases {
             let policy = rego(body);

@@ -120,11 +120,15 @@ impl<'p> Run<'p> {
     /// The value of one definition: that of the first body of its chain with solutions.
     fn definition(&mut self, definition: &Definition, args: &[Value]) -> Step<Value> {
         let mut frame = vec![Value::Undefined; definition.slots as usize];
-        for body in &definition.chain {
-            for v in frame.iter_mut() {
-                *v = Value::Undefined;
+        for (pattern, arg) in definition.params.iter().zip(args) {
+            if !bind(pattern, arg, &mut frame) {
+                // A parameter that does not match: this definition has no value.
+                return Ok(Value::Undefined);
             }
-            frame[..args.len()].clone_from_slice(args);
+        }
+        let params = frame.clone();
+        for body in &definition.chain {
+            frame.clone_from_slice(&params);
             let mut value = Value::Undefined;
             let mut conflict = false;
             let out = body.value.as_ref();
@@ -187,10 +191,9 @@ impl<'p> Run<'p> {
                     self.query(rest, frame, k)?;
                 }
             }
-            Stmt::Bind(slot, e) => {
+            Stmt::Bind(pattern, e) => {
                 let v = self.expr(e, frame)?;
-                if v != Value::Undefined {
-                    frame[*slot as usize] = v;
+                if bind(pattern, &v, frame) {
                     self.query(rest, frame, k)?;
                 }
             }
@@ -203,9 +206,13 @@ impl<'p> Run<'p> {
                 self.each(&c, |run, k_v, v| {
                     run.tick()?;
                     if let Some(key) = key {
-                        frame[*key as usize] = k_v;
+                        if !bind(key, &k_v, frame) {
+                            return Ok(());
+                        }
                     }
-                    frame[*value as usize] = v;
+                    if !bind(value, &v, frame) {
+                        return Ok(());
+                    }
                     run.query(rest, frame, k)
                 })?;
             }
@@ -439,6 +446,27 @@ impl<'p> Run<'p> {
                 Value::Bool(member(k.as_ref(), &v, &c))
             }
         })
+    }
+}
+
+/// Match `value` against `pattern`, binding its variables in `frame`: whether it matches.
+fn bind(pattern: &Pattern, value: &Value, frame: &mut [Value]) -> bool {
+    if *value == Value::Undefined {
+        return false;
+    }
+    match pattern {
+        Pattern::Bind(slot) => {
+            frame[*slot as usize] = value.clone();
+            true
+        }
+        Pattern::Ignore => true,
+        Pattern::Equal(expected) => value == expected,
+        Pattern::Array(items) => match value {
+            Value::Array(a) if a.len() == items.len() => {
+                items.iter().zip(a.iter()).all(|(p, v)| bind(p, v, frame))
+            }
+            _ => false,
+        },
     }
 }
 

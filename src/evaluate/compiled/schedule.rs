@@ -193,13 +193,16 @@ impl Analysis<'_> {
                     let Some(p) = literal.get(pattern).filter(|p| !p.is_null()) else {
                         continue;
                     };
-                    if let Some(name) = var_name(p).filter(|n| self.locals.contains(*n)) {
+                    let mut names = Vec::new();
+                    ordered_pattern_vars(p, &mut names);
+                    for name in names.into_iter().filter(|n| self.locals.contains(n)) {
                         definitions.push(Definition {
-                            var: name.to_string(),
+                            var: name,
                             used: used.clone(),
                         });
                     }
                 }
+                // The patterns' other parts (literals, `_`) use no variable of the query.
                 definitions.push(empty(Vec::new()));
             }
             "Expr" | "NotExpr" => {
@@ -325,7 +328,28 @@ fn names_in(expr: &Json, names: &mut BTreeSet<String>) {
     }
 }
 
-/// The variables a statement declares: `x := …`, `some k, v in …`.
+/// The variables of a pattern: at its root or inside its array and object literals.
+pub(super) fn pattern_vars(pattern: &Json, names: &mut BTreeSet<String>) {
+    let mut ordered = Vec::new();
+    ordered_pattern_vars(pattern, &mut ordered);
+    names.extend(ordered);
+}
+
+fn ordered_pattern_vars(pattern: &Json, names: &mut Vec<String>) {
+    if let Some(name) = var_name(pattern) {
+        if !matches!(name, "_" | "input") {
+            names.push(name.to_string());
+        }
+        return;
+    }
+    if let Some(("Array" | "Object", _)) = variant(pattern) {
+        for child in children(pattern) {
+            ordered_pattern_vars(child, names);
+        }
+    }
+}
+
+/// The variables a statement declares: `x := …`, `[a, b] := …`, `some k, v in …`.
 pub(super) fn declared_by(stmt: &Json, declared: &mut BTreeSet<String>) {
     let Some((kind, literal)) = stmt.get("literal").and_then(variant) else {
         return;
@@ -333,20 +357,16 @@ pub(super) fn declared_by(stmt: &Json, declared: &mut BTreeSet<String>) {
     match kind {
         "SomeIn" => {
             for pattern in ["key", "value"] {
-                if let Some(name) = literal.get(pattern).and_then(var_name) {
-                    if name != "_" {
-                        declared.insert(name.to_string());
-                    }
+                if let Some(p) = literal.get(pattern).filter(|p| !p.is_null()) {
+                    pattern_vars(p, declared);
                 }
             }
         }
         "Expr" => {
             if let Some(("AssignExpr", a)) = literal.get("expr").and_then(variant) {
                 if a.get("op").and_then(Json::as_str) == Some("ColEq") {
-                    if let Some(name) = a.get("lhs").and_then(var_name) {
-                        if name != "_" {
-                            declared.insert(name.to_string());
-                        }
+                    if let Some(lhs) = a.get("lhs") {
+                        pattern_vars(lhs, declared);
                     }
                 }
             }
