@@ -56,6 +56,8 @@ pub(super) enum Expr {
     Array(Vec<Expr>),
     Set(Vec<Expr>),
     Object(Vec<(Expr, Expr)>),
+    /// An object literal whose keys are distinct constants: a copy of its keys, filled in.
+    Template(Box<Template>),
     ArrayCompr(Box<Query>, Box<Expr>),
     SetCompr(Box<Query>, Box<Expr>),
     ObjectCompr(Box<Query>, Box<Expr>, Box<Expr>),
@@ -65,6 +67,14 @@ pub(super) enum Expr {
     SetOp(SetOp, Box<Expr>, Box<Expr>),
     /// `value in collection` and `key, value in collection`.
     Membership(Option<Box<Expr>>, Box<Expr>, Box<Expr>),
+}
+
+/// The keys of an object literal, sorted as an object keeps them, and its values' expressions
+/// in the literal's order.
+pub(super) struct Template {
+    /// The keys, each with a placeholder value.
+    pub(super) object: regorus::value::Object,
+    pub(super) fields: Vec<(Value, Expr)>,
 }
 
 pub(super) enum Callee {

@@ -223,6 +223,37 @@ fn line_of(node: &Json) -> u64 {
         .unwrap_or(0)
 }
 
+/// An object literal, as a template when its keys are distinct constants.
+fn template(fields: Vec<(Expr, Expr)>) -> Expr {
+    let keys: Vec<&Value> = fields
+        .iter()
+        .filter_map(|(k, _)| match k {
+            Expr::Const(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let distinct: BTreeSet<&Value> = keys.iter().copied().collect();
+    if keys.len() != fields.len() || distinct.len() != keys.len() || keys.is_empty() {
+        return Expr::Object(fields);
+    }
+    let object: regorus::value::Object = keys.iter().map(|k| ((*k).clone(), Value::Null)).collect();
+    let fields = fields
+        .into_iter()
+        .map(|(k, v)| match k {
+            Expr::Const(k) => (k, v),
+            _ => unreachable!("every key is a constant"),
+        })
+        .collect();
+    let frozen = match Value::from(object) {
+        Value::Object(o) => (*o).clone(),
+        _ => unreachable!("an object"),
+    };
+    Expr::Template(Box::new(Template {
+        object: frozen,
+        fields,
+    }))
+}
+
 /// A reference's accessors after its root: `.f` or `[e]`.
 enum Access<'j> {
     Field(String),
@@ -781,7 +812,7 @@ impl<'a> Lowering<'a> {
                     };
                     fields.push((self.expr(module, scope, k)?, self.expr(module, scope, v)?));
                 }
-                Expr::Object(fields)
+                template(fields)
             }
             "ArrayCompr" | "SetCompr" => {
                 scope.push();

@@ -33,6 +33,8 @@ pub(super) struct Run<'p> {
     data: &'p Value,
     env: Option<&'p library::Env>,
     rules: Vec<Option<Value>>,
+    /// Frames given back, for the next call.
+    frames: Vec<Vec<Value>>,
     deadline: Instant,
     steps: u32,
 }
@@ -56,6 +58,7 @@ impl<'p> Run<'p> {
             data,
             env,
             rules: vec![None; program.rules.len()],
+            frames: Vec::new(),
             deadline,
             steps: 0,
         }
@@ -95,9 +98,9 @@ impl<'p> Run<'p> {
                     let [body] = definition.chain.as_slice() else {
                         return bail("a set rule with else");
                     };
-                    let mut frame = vec![Value::Undefined; definition.slots as usize];
+                    let mut frame = self.frame(definition.slots);
                     let value = body.value.as_ref();
-                    self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
+                    let done = self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
                         let v = match value {
                             Some(e) => run.expr(e, frame)?,
                             None => Value::Bool(true),
@@ -108,7 +111,9 @@ impl<'p> Run<'p> {
                         }
                         members.insert(v);
                         Ok(())
-                    })?;
+                    });
+                    self.frames.push(frame);
+                    done?;
                 }
                 Value::from(members)
             }
@@ -119,20 +124,40 @@ impl<'p> Run<'p> {
 
     /// The value of one definition: that of the first body of its chain with solutions.
     fn definition(&mut self, definition: &Definition, args: &[Value]) -> Step<Value> {
-        let mut frame = vec![Value::Undefined; definition.slots as usize];
-        for (pattern, arg) in definition.params.iter().zip(args) {
-            if !bind(pattern, arg, &mut frame) {
-                // A parameter that does not match: this definition has no value.
-                return Ok(Value::Undefined);
+        let mut frame = self.frame(definition.slots);
+        let value = self.definition_in(definition, args, &mut frame);
+        self.frames.push(frame);
+        value
+    }
+
+    /// A frame of `slots` undefined variables, reusing one given back.
+    fn frame(&mut self, slots: u32) -> Vec<Value> {
+        let mut frame = self.frames.pop().unwrap_or_default();
+        frame.clear();
+        frame.resize(slots as usize, Value::Undefined);
+        frame
+    }
+
+    fn definition_in(
+        &mut self,
+        definition: &Definition,
+        args: &[Value],
+        frame: &mut Vec<Value>,
+    ) -> Step<Value> {
+        for (i, body) in definition.chain.iter().enumerate() {
+            if i > 0 {
+                frame.fill(Value::Undefined);
             }
-        }
-        let params = frame.clone();
-        for body in &definition.chain {
-            frame.clone_from_slice(&params);
+            for (pattern, arg) in definition.params.iter().zip(args) {
+                if !bind(pattern, arg, frame) {
+                    // A parameter that does not match: this definition has no value.
+                    return Ok(Value::Undefined);
+                }
+            }
             let mut value = Value::Undefined;
             let mut conflict = false;
             let out = body.value.as_ref();
-            self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
+            self.query(&body.query.stmts, frame, &mut |run, frame| {
                 let v = match out {
                     Some(e) => run.expr(e, frame)?,
                     None => Value::Bool(true),
@@ -337,6 +362,17 @@ impl<'p> Run<'p> {
                     out.insert(k, v);
                 }
                 Value::from(out)
+            }
+            Expr::Template(t) => {
+                let mut object = t.object.clone();
+                for (key, value) in &t.fields {
+                    let v = self.expr(value, frame)?;
+                    if v == Value::Undefined {
+                        return Ok(Value::Undefined);
+                    }
+                    object.insert(key.clone(), v);
+                }
+                Value::from(object)
             }
             Expr::ArrayCompr(query, term) => {
                 let mut out = Vec::new();
