@@ -142,7 +142,7 @@ impl<'p> Run<'p> {
         &mut self,
         definition: &Definition,
         args: &[Value],
-        frame: &mut Vec<Value>,
+        frame: &mut [Value],
     ) -> Step<Value> {
         for (i, body) in definition.chain.iter().enumerate() {
             if i > 0 {
