@@ -230,14 +230,21 @@ impl Evaluator {
             };
             let input =
                 snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
-            let native = match (&self.native_library, self.strategy) {
+            let mut native = match (&self.native_library, self.strategy) {
                 (Some((base, aliases)), Strategy::Fast) => {
                     Some(native_library_engine(base, aliases, ctx, &input)?)
                 }
                 _ => None,
             };
-            if let (Some((engine, _)), None) = (&native, &self.compiled) {
-                self.compiled = Some(self.compile_rules(engine));
+            // Custom rules are compiled (once per evaluator); the bundled rules left in Rego
+            // read only the small input on the fast path, where compiling them would cost more
+            // than it saves.
+            let custom = self.policies.rules.iter().filter(|r| !r.bundled);
+            let custom: Vec<&RuleMetadata> = custom.collect();
+            if let (Some((engine, _)), None, false) =
+                (&mut native, &self.compiled, custom.is_empty())
+            {
+                self.compiled = Some(self.compile_rules(engine, &custom));
             }
             self.engine.set_input(input.clone());
             let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
@@ -275,24 +282,24 @@ impl Evaluator {
         ))
     }
 
-    /// Compile every rule's `deny` from `engine`, the native library's engine of an
+    /// Compile the `deny` of `rules` from `engine`, the native library's engine of an
     /// evaluation (the policies the fast path evaluates, its data set); a rule that cannot be
     /// compiled keeps the interpreter.
-    fn compile_rules(&self, engine: &regorus::Engine) -> Program {
+    fn compile_rules(&self, engine: &mut regorus::Engine, rules: &[&RuleMetadata]) -> Program {
         let Some((_, aliases)) = &self.native_library else {
-            return Program::compile(&self.engine, &[], None);
+            return Program::compile(engine, &[], None);
         };
-        let entries: Vec<String> = self
-            .policies
-            .rules
+        let entries: Vec<String> = rules
             .iter()
             .map(|rule| format!("{}.deny", rule.package))
             .collect();
         let library = compiled::NativeLibrary {
             names: library::all_names(aliases),
         };
+        let started = std::time::Instant::now();
         let program = Program::compile(engine, &entries, Some(&library));
-        for (rule, entry) in self.policies.rules.iter().zip(&entries) {
+        tracing::debug!("compiled the custom rules in {:?}", started.elapsed());
+        for (rule, entry) in rules.iter().zip(&entries) {
             match program.status(entry) {
                 Ok(()) => tracing::debug!("{}: compiled", rule.id),
                 Err(why) => tracing::debug!("{}: interpreted: {}", rule.id, why.0),
@@ -543,7 +550,8 @@ mod tests {
             let input = snapshot_input(&snapshot, Users::Whole).unwrap();
             let (base, aliases) = evaluator.native_library.as_ref().unwrap();
             let (mut native, env) = native_library_engine(base, aliases, &ctx, &input).unwrap();
-            let program = evaluator.compile_rules(&native);
+            let all: Vec<&RuleMetadata> = evaluator.policies.rules.iter().collect();
+            let program = evaluator.compile_rules(&mut native, &all);
             let data = native.get_data();
             let far = std::time::Instant::now() + std::time::Duration::from_secs(600);
             let mut compiled = 0;
