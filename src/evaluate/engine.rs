@@ -61,7 +61,8 @@ pub const DEFAULT_RULE_TIME_LIMIT: std::time::Duration = std::time::Duration::fr
 pub enum Strategy {
     /// The bundled per-user rules run as native code on every core, the other rules in the Rego
     /// interpreter over an input without per-user detail (they do not read it); custom rules
-    /// always run in the interpreter over the whole snapshot.
+    /// run over the whole snapshot, compiled to native code where they can be (exactly the
+    /// interpreter's findings), in the interpreter otherwise.
     #[default]
     Fast,
     /// Every rule in the Rego interpreter over the whole snapshot: the reference path.
@@ -302,7 +303,7 @@ impl Evaluator {
         for (rule, entry) in rules.iter().zip(&entries) {
             match program.status(entry) {
                 Ok(()) => tracing::debug!("{}: compiled", rule.id),
-                Err(why) => tracing::debug!("{}: interpreted: {}", rule.id, why.0),
+                Err(why) => tracing::info!("{} runs in the Rego interpreter: {}", rule.id, why.0),
             }
         }
         program
