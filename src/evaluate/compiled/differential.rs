@@ -136,7 +136,7 @@ impl Writer<'_> {
                 1 => self.collection(),
                 _ if self.calls => self
                     .rng
-                    .pick(&["input.n", "input.s", "input.b.l", "c"])
+                    .pick(&["input.n", "input.s", "input.b.l", "c", "c2"])
                     .to_string(),
                 _ => self
                     .rng
@@ -195,7 +195,21 @@ impl Writer<'_> {
     }
 
     fn statement(&mut self, out: &mut Vec<String>) {
-        match self.rng.below(7) {
+        match self.rng.below(10) {
+            7 => {
+                let c = self.collection();
+                let (a, b) = (self.fresh(), self.fresh());
+                out.push(format!("some [{a}, {b}] in {c}"));
+                self.vars.push(a);
+                self.vars.push(b);
+            }
+            8 => {
+                let e = self.term(2);
+                let a = self.fresh();
+                let last = self.rng.pick(&["_", "1", "\"x\""]);
+                out.push(format!("[{a}, {last}] := {e}"));
+                self.vars.push(a);
+            }
             0 | 1 => {
                 let c = self.collection();
                 let x = self.fresh();
@@ -256,7 +270,20 @@ impl Writer<'_> {
         let g = {
             self.vars = vec!["p1".into(), "p2".into()];
             let cond = self.condition();
-            format!("g(p1, p2) if {{\n\t{cond}\n}}\ng(\"x\", _) := \"gx\"")
+            let more = match self.rng.below(3) {
+                0 => "g([p1, _], 1) := p1".to_string(),
+                1 => {
+                    self.vars = vec!["p1".into()];
+                    let e = self.term(1);
+                    format!("g(p1, 2) := {e}")
+                }
+                _ => String::new(),
+            };
+            format!("g(p1, p2) if {{\n\t{cond}\n}}\ng(\"x\", _) := \"gx\"\n{more}")
+        };
+        let d = match self.rng.below(2) {
+            0 => "default c2 := 5\nc2 := input.n if input.n > 1",
+            _ => "c2 := input.s\nq contains 1 if input.s == \"x\"",
         };
         let r = {
             self.calls = true;
@@ -269,7 +296,7 @@ impl Writer<'_> {
                 format!("r := [{e}] if {{\n\t{body}\n}}")
             }
         };
-        format!("package t\nimport rego.v1\n{q}\n{c}\n{f}\n{g}\n{r}\n")
+        format!("package t\nimport rego.v1\n{q}\n{c}\n{f}\n{g}\n{d}\n{r}\n")
     }
 }
 
