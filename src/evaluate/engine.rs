@@ -231,7 +231,7 @@ impl Evaluator {
             };
             let input =
                 snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
-            let mut native = match (&self.native_library, self.strategy) {
+            let native = match (&self.native_library, self.strategy) {
                 (Some((base, aliases)), Strategy::Fast) => {
                     Some(native_library_engine(base, aliases, ctx, &input)?)
                 }
@@ -242,10 +242,8 @@ impl Evaluator {
             // than it saves.
             let custom = self.policies.rules.iter().filter(|r| !r.bundled);
             let custom: Vec<&RuleMetadata> = custom.collect();
-            if let (Some((engine, _)), None, false) =
-                (&mut native, &self.compiled, custom.is_empty())
-            {
-                self.compiled = Some(self.compile_rules(engine, &custom));
+            if let (Some((_, env)), None, false) = (&native, &self.compiled, custom.is_empty()) {
+                self.compiled = Some(self.compile_rules(ctx, env, &custom));
             }
             self.engine.set_input(input.clone());
             let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
@@ -283,22 +281,47 @@ impl Evaluator {
         ))
     }
 
-    /// Compile the `deny` of `rules` from `engine`, the native library's engine of an
-    /// evaluation (the policies the fast path evaluates, its data set); a rule that cannot be
-    /// compiled keeps the interpreter.
-    fn compile_rules(&self, engine: &mut regorus::Engine, rules: &[&RuleMetadata]) -> Program {
-        let Some((_, aliases)) = &self.native_library else {
-            return Program::compile(engine, &[], None);
-        };
+    /// Compile the `deny` of `rules` (custom rules) as the fast path evaluates them: with the
+    /// library's functions native (`env`, this evaluation's library values) and `ctx`'s data.
+    /// The engine compiled from holds the custom files and the library only, not every
+    /// bundled rule (a fifth of the syntax tree to read); a reference into a package it lacks
+    /// leaves its rule to the interpreter. A rule that cannot be compiled keeps the
+    /// interpreter.
+    fn compile_rules(&self, ctx: &Context, env: &library::Env, rules: &[&RuleMetadata]) -> Program {
         let entries: Vec<String> = rules
             .iter()
             .map(|rule| format!("{}.deny", rule.package))
             .collect();
+        let Some((_, aliases)) = &self.native_library else {
+            return Program::compile(&mut self.engine.clone(), &[], None, &[]);
+        };
+        let files = &self.policies.files;
+        let custom: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| !f.bundled)
+            .map(|f| f.package.as_str())
+            .collect();
+        let needed = |f: &&PolicyFile| {
+            let library =
+                f.package == "data.credwarden.lib" || f.package.starts_with("data.credwarden.lib.");
+            !f.bundled
+                || (f.path != LIBRARY_FUNCTIONS && (library || custom.contains(f.package.as_str())))
+        };
+        let made = compile(files.iter().filter(needed)).and_then(|mut engine| {
+            set_data(&mut engine, ctx)?;
+            library::register(&mut engine, env, aliases)
+                .map_err(|e| PolicyError::Eval(format!("the native library: {e:#}")))?;
+            Ok(engine)
+        });
+        let Ok(mut engine) = made else {
+            return Program::compile(&mut self.engine.clone(), &[], None, &[]);
+        };
+        let packages: Vec<String> = files.iter().map(|f| f.package.clone()).collect();
         let library = compiled::NativeLibrary {
             names: library::all_names(aliases),
         };
         let started = std::time::Instant::now();
-        let program = Program::compile(engine, &entries, Some(&library));
+        let program = Program::compile(&mut engine, &entries, Some(&library), &packages);
         tracing::debug!("compiled the custom rules in {:?}", started.elapsed());
         for (rule, entry) in rules.iter().zip(&entries) {
             match program.status(entry) {
@@ -551,8 +574,34 @@ mod tests {
             let input = snapshot_input(&snapshot, Users::Whole).unwrap();
             let (base, aliases) = evaluator.native_library.as_ref().unwrap();
             let (mut native, env) = native_library_engine(base, aliases, &ctx, &input).unwrap();
-            let all: Vec<&RuleMetadata> = evaluator.policies.rules.iter().collect();
-            let program = evaluator.compile_rules(&mut native, &all);
+            // Compiled from the whole engine (the bundled rules too), as the fast path's
+            // engine holds them; a scan compiles only the custom rules, from a smaller one.
+            let entries: Vec<String> = evaluator
+                .policies
+                .rules
+                .iter()
+                .map(|r| format!("{}.deny", r.package))
+                .collect();
+            let library = compiled::NativeLibrary {
+                names: library::all_names(aliases),
+            };
+            let program = Program::compile(&mut native, &entries, Some(&library), &[]);
+            let custom: Vec<&RuleMetadata> = evaluator
+                .policies
+                .rules
+                .iter()
+                .filter(|r| !r.bundled)
+                .collect();
+            let small = evaluator.compile_rules(&ctx, &env, &custom);
+            for rule in &custom {
+                let path = format!("{}.deny", rule.package);
+                assert_eq!(
+                    small.status(&path).is_ok(),
+                    program.status(&path).is_ok(),
+                    "{}",
+                    rule.id
+                );
+            }
             let data = native.get_data();
             let far = std::time::Instant::now() + std::time::Duration::from_secs(600);
             let mut compiled = 0;

@@ -325,7 +325,7 @@ fn run(seed: u64, policies: usize, inputs: usize) -> Tally {
             continue;
         }
         let rule = "data.t.r".to_string();
-        let program = Program::compile(&mut engine, std::slice::from_ref(&rule), None);
+        let program = Program::compile(&mut engine, std::slice::from_ref(&rule), None, &[]);
         for _ in 0..inputs {
             let input = Value::from_json_str(&input_json(&mut rng)).expect("valid input");
             engine.set_input(input.clone());

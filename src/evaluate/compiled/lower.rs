@@ -64,6 +64,8 @@ pub(super) struct Lowering<'a> {
     groups: BTreeMap<String, Group<'a>>,
     /// Every package path and each of its prefixes (`data.credwarden`, `data.credwarden.lib`).
     packages: BTreeSet<String>,
+    /// Packages of the policy set whose modules are not here.
+    absent: Vec<String>,
     library: Option<&'a NativeLibrary>,
     /// The data document: a rule at a path it already has a value for is ignored by the
     /// interpreter.
@@ -266,6 +268,7 @@ impl<'a> Lowering<'a> {
         ast: &'a Json,
         data: &'a Value,
         library: Option<&'a NativeLibrary>,
+        all_packages: &[String],
     ) -> Lowered<Self> {
         let Some(policies) = ast.as_array() else {
             return unsupported("syntax tree is not a list of policies");
@@ -274,6 +277,7 @@ impl<'a> Lowering<'a> {
             modules: Vec::new(),
             groups: BTreeMap::new(),
             packages: BTreeSet::new(),
+            absent: Vec::new(),
             library,
             data,
             rules: Vec::new(),
@@ -284,6 +288,16 @@ impl<'a> Lowering<'a> {
         for policy in policies {
             lowering.add_module(policy)?;
         }
+        let loaded: BTreeSet<String> = lowering
+            .modules
+            .iter()
+            .map(|m| m.package.join("."))
+            .collect();
+        lowering.absent = all_packages
+            .iter()
+            .filter(|p| !loaded.contains(*p))
+            .cloned()
+            .collect();
         Ok(lowering)
     }
 
@@ -1046,6 +1060,9 @@ impl<'a> Lowering<'a> {
             }
         }
         let whole = constant.join(".");
+        if self.touches_absent(&whole) {
+            return unsupported(format!("`{whole}` reaches a package not compiled here"));
+        }
         let under_a_package = self.packages.contains(&whole)
             || self
                 .groups
@@ -1066,6 +1083,17 @@ impl<'a> Lowering<'a> {
             })
             .collect();
         self.apply(module, scope, Expr::Data(data_path), &rest)
+    }
+
+    /// Whether `path` is, holds or lies in a package of the policy set not loaded here.
+    fn touches_absent(&self, path: &str) -> bool {
+        self.absent.iter().any(|p| {
+            p == path
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+                || p.strip_prefix(path).is_some_and(|r| r.starts_with('.'))
+        })
     }
 
     fn call(&mut self, module: usize, scope: &mut Scope, call: &Json) -> Lowered<Expr> {
@@ -1098,6 +1126,9 @@ impl<'a> Lowering<'a> {
         }
         for full in candidates {
             let full_path = full.join(".");
+            if self.touches_absent(&full_path) {
+                return unsupported(format!("a call into `{full_path}`, not compiled here"));
+            }
             if let Some(group) = self.groups.get(&full_path) {
                 return match group.kind {
                     Some(GroupKind::Function(arity)) if arity == nargs => {

@@ -68,10 +68,13 @@ impl Program {
     /// Compile the rules at `entries` (full paths, e.g. `data.org.rules.x.deny`) of the
     /// policies loaded in `engine`. `library`: the names under which the library's functions
     /// run natively, when they do.
+    /// `packages`: every package of the whole policy set (`data.…`), of which `engine` may
+    /// hold only some; a reference into one it lacks is not compiled.
     pub(crate) fn compile(
         engine: &mut regorus::Engine,
         entries: &[String],
         library: Option<&NativeLibrary>,
+        packages: &[String],
     ) -> Program {
         // regorus analyses the policies (variable safety, statement order, patterns) when it
         // first evaluates; a policy it rejects there must get the interpreter's error, not a
@@ -98,7 +101,7 @@ impl Program {
             }
         };
         let data = engine.get_data();
-        match lower::Lowering::new(&ast, &data, library) {
+        match lower::Lowering::new(&ast, &data, library, packages) {
             Ok(mut lowering) => {
                 for e in entries {
                     let id = lowering.rule(e);
@@ -155,7 +158,7 @@ mod tests {
             .unwrap();
         let input = Value::from_json_str(input).unwrap();
         engine.set_input(input.clone());
-        let program = Program::compile(&mut engine, &[rule.to_string()], None);
+        let program = Program::compile(&mut engine, &[rule.to_string()], None, &[]);
         let far = Instant::now() + std::time::Duration::from_secs(60);
         let compiled = program.evaluate(rule, &input, &engine.get_data(), None, far);
         let interpreted = engine.eval_rule(rule.into());
