@@ -293,7 +293,7 @@ impl Evaluator {
             .map(|rule| format!("{}.deny", rule.package))
             .collect();
         let Some((_, aliases)) = &self.native_library else {
-            return Program::compile(&mut self.engine.clone(), &[], None, &[]);
+            return Program::empty();
         };
         let files = &self.policies.files;
         let custom: BTreeSet<&str> = files
@@ -314,7 +314,7 @@ impl Evaluator {
             Ok(engine)
         });
         let Ok(mut engine) = made else {
-            return Program::compile(&mut self.engine.clone(), &[], None, &[]);
+            return Program::empty();
         };
         let packages: Vec<String> = files.iter().map(|f| f.package.clone()).collect();
         let library = compiled::NativeLibrary {

@@ -257,6 +257,7 @@ fn template(fields: Vec<(Expr, Expr)>) -> Expr {
 }
 
 /// A reference's accessors after its root: `.f` or `[e]`.
+#[derive(Clone)]
 enum Access<'j> {
     Field(String),
     Index(&'j Json),
@@ -1021,10 +1022,7 @@ impl<'a> Lowering<'a> {
             let rest: Vec<Access<'_>> = path[1..]
                 .iter()
                 .map(|p| Access::Field(p.clone()))
-                .chain(accesses.iter().map(|a| match a {
-                    Access::Field(f) => Access::Field(f.clone()),
-                    Access::Index(e) => Access::Index(e),
-                }))
+                .chain(accesses.iter().cloned())
                 .collect();
             return self.apply(module, scope, Expr::Input, &rest);
         }
@@ -1051,10 +1049,7 @@ impl<'a> Lowering<'a> {
                 let rest: Vec<Access<'_>> = constant[i..]
                     .iter()
                     .map(|p| Access::Field(p.clone()))
-                    .chain(accesses[used..].iter().map(|a| match a {
-                        Access::Field(f) => Access::Field(f.clone()),
-                        Access::Index(e) => Access::Index(e),
-                    }))
+                    .chain(accesses[used..].iter().cloned())
                     .collect();
                 return self.apply(module, scope, Expr::Rule(id), &rest);
             }
@@ -1075,14 +1070,7 @@ impl<'a> Lowering<'a> {
             .iter()
             .map(|p| Value::from(p.as_str()))
             .collect();
-        let rest: Vec<Access<'_>> = accesses[used..]
-            .iter()
-            .map(|a| match a {
-                Access::Field(f) => Access::Field(f.clone()),
-                Access::Index(e) => Access::Index(e),
-            })
-            .collect();
-        self.apply(module, scope, Expr::Data(data_path), &rest)
+        self.apply(module, scope, Expr::Data(data_path), &accesses[used..])
     }
 
     /// Whether `path` is, holds or lies in a package of the policy set not loaded here.

@@ -86,11 +86,7 @@ impl Program {
                 format!("{e:#}").lines().last().unwrap_or_default()
             ))),
         };
-        let mut program = Program {
-            rules: Vec::new(),
-            functions: Vec::new(),
-            entries: HashMap::new(),
-        };
+        let mut program = Program::empty();
         let ast = match ast {
             Ok(ast) => ast,
             Err(why) => {
@@ -117,6 +113,15 @@ impl Program {
             }
         }
         program
+    }
+
+    /// A program of no rule: every rule stays with the interpreter.
+    pub(crate) fn empty() -> Program {
+        Program {
+            rules: Vec::new(),
+            functions: Vec::new(),
+            entries: HashMap::new(),
+        }
     }
 
     /// Whether the rule at `path` was compiled, or why not.
