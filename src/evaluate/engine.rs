@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use regorus::Value;
 use serde::Serialize;
 
 use super::compiled::{self, Program};
@@ -420,11 +421,31 @@ impl Compiled<'_> {
     ) -> Option<Result<Vec<RawFinding>, PolicyError>> {
         let path = format!("{}.deny", rule.package);
         let deadline = std::time::Instant::now() + limit;
-        let outcome =
-            self.program
-                .evaluate(&path, self.input, &self.data, Some(self.env), deadline)?;
-        match outcome {
-            Ok(value) => super::deny::findings(&value).ok().map(Ok),
+        let env = Some(self.env);
+        // A set rule's members are read as they are made, each once, and never held as a
+        // set: the stream sorts the findings into report order itself.
+        let mut findings = Vec::new();
+        let mut read = |member: Value| match super::deny::finding(&member) {
+            Ok(finding) => {
+                findings.push(finding);
+                Ok(())
+            }
+            // A `deny` that cannot be read: the interpreter gives the reference's error.
+            Err(_) => Err(compiled::Stop::Bail("a finding of the wrong shape".into())),
+        };
+        let read = match self
+            .program
+            .members(&path, self.input, &self.data, env, deadline, &mut read)
+        {
+            Some(done) => done.map(|()| Ok(findings)),
+            None => self
+                .program
+                .evaluate(&path, self.input, &self.data, env, deadline)?
+                .map(|value| super::deny::findings(&value)),
+        };
+        match read {
+            // A `deny` that cannot be read: the interpreter gives the reference's error.
+            Ok(findings) => findings.ok().map(Ok),
             Err(compiled::Stop::TimeLimit) => Some(Err(PolicyError::TimeLimit {
                 file: rule.file.clone(),
                 rule: rule.id.clone(),
@@ -604,7 +625,7 @@ mod tests {
             }
             let data = native.get_data();
             let far = std::time::Instant::now() + std::time::Duration::from_secs(600);
-            let mut compiled = 0;
+            let (mut compiled, mut with_members) = (0, 0);
             for rule in &evaluator.policies.rules {
                 let path = format!("{}.deny", rule.package);
                 match program.evaluate(&path, &input, &data, Some(&env), far) {
@@ -621,10 +642,28 @@ mod tests {
                         let reference = native.eval_rule(path.clone()).unwrap();
                         assert_eq!(value, reference, "seed {seed}: {}", rule.id);
                         compiled += 1;
+                        // Member by member, each once: the set's members.
+                        let mut members = Vec::new();
+                        let mut add = |v: Value| {
+                            members.push(v);
+                            Ok(())
+                        };
+                        let done = program.members(&path, &input, &data, Some(&env), far, &mut add);
+                        if let Some(done) = done {
+                            done.unwrap_or_else(|e| panic!("{}: {e:?}", rule.id));
+                            members.sort();
+                            let Value::Set(set) = &reference else {
+                                panic!("{}: not a set", rule.id)
+                            };
+                            let set: Vec<Value> = set.iter().cloned().collect();
+                            assert_eq!(members, set, "seed {seed}: {}", rule.id);
+                            with_members += 1;
+                        }
                     }
                 }
             }
             assert_eq!(compiled, evaluator.policies.rules.len() - 3);
+            assert_eq!(with_members, compiled, "every compiled deny is a set rule");
         }
     }
 

@@ -14,6 +14,7 @@
 mod builtins;
 #[cfg(test)]
 mod differential;
+mod distinct;
 mod ir;
 mod lower;
 mod run;
@@ -145,6 +146,23 @@ impl Program {
     ) -> Option<Result<Value, Stop>> {
         let id = *self.entries.get(path)?.as_ref().ok()?;
         Some(run::Run::new(self, input, data, env, deadline).rule(id))
+    }
+
+    /// Give `add` each member of the set rule at `path` (one of the entries) once, in the
+    /// order made: what [`Program::evaluate`] gives, member by member while each is fresh,
+    /// never held as a set (the caller sorts them its own way). `None` when the rule was
+    /// not compiled or is not a set rule.
+    pub(crate) fn members(
+        &self,
+        path: &str,
+        input: &Value,
+        data: &Value,
+        env: Option<&library::Env>,
+        deadline: Instant,
+        add: &mut dyn FnMut(Value) -> Result<(), Stop>,
+    ) -> Option<Result<(), Stop>> {
+        let id = *self.entries.get(path)?.as_ref().ok()?;
+        run::Run::new(self, input, data, env, deadline).members(id, add)
     }
 }
 

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use regorus::Value;
 
+use super::distinct::Distinct;
 use super::ir::*;
 use super::Program;
 use crate::evaluate::native::library;
@@ -94,32 +95,61 @@ impl<'p> Run<'p> {
             }
             RuleKind::PartialSet => {
                 let mut members = std::collections::BTreeSet::new();
-                for definition in &rule.definitions {
-                    let [body] = definition.chain.as_slice() else {
-                        return bail("a set rule with else");
-                    };
-                    let mut frame = self.frame(definition.slots);
-                    let value = body.value.as_ref();
-                    let done = self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
-                        let v = match value {
-                            Some(e) => run.expr(e, frame)?,
-                            None => Value::Bool(true),
-                        };
-                        if v == Value::Undefined {
-                            // The interpreter then drops what the rule had gathered.
-                            return bail("a set rule's member is undefined");
-                        }
-                        members.insert(v);
-                        Ok(())
-                    });
-                    self.frames.push(frame);
-                    done?;
-                }
+                self.gather(rule, &mut |v| {
+                    members.insert(v);
+                    Ok(())
+                })?;
                 Value::from(members)
             }
         };
         self.rules[id] = Some(value.clone());
         Ok(value)
+    }
+
+    /// Give `add` each member of the set rule `id` (`r contains x if …`) once, in the order
+    /// made (the first of equal members): what its value holds, without holding it. `None`
+    /// for a rule of another kind.
+    pub(super) fn members(
+        &mut self,
+        id: RuleId,
+        add: &mut dyn FnMut(Value) -> Step<()>,
+    ) -> Option<Step<()>> {
+        let rule = &self.program.rules[id];
+        if !matches!(rule.kind, RuleKind::PartialSet) {
+            return None;
+        }
+        let mut seen = Distinct::default();
+        Some(self.gather(rule, &mut |v| {
+            if seen.first(&v) {
+                add(v)?;
+            }
+            Ok(())
+        }))
+    }
+
+    /// Every member of the set rule `rule`, in the interpreter's order, duplicates included.
+    fn gather(&mut self, rule: &Rule, add: &mut dyn FnMut(Value) -> Step<()>) -> Step<()> {
+        for definition in &rule.definitions {
+            let [body] = definition.chain.as_slice() else {
+                return bail("a set rule with else");
+            };
+            let mut frame = self.frame(definition.slots);
+            let value = body.value.as_ref();
+            let done = self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
+                let v = match value {
+                    Some(e) => run.expr(e, frame)?,
+                    None => Value::Bool(true),
+                };
+                if v == Value::Undefined {
+                    // The interpreter then drops what the rule had gathered.
+                    return bail("a set rule's member is undefined");
+                }
+                add(v)
+            });
+            self.frames.push(frame);
+            done?;
+        }
+        Ok(())
     }
 
     /// The value of one definition: that of the first body of its chain with solutions.

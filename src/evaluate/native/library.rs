@@ -221,12 +221,27 @@ fn truth(b: bool) -> Value {
 /// `v.name`: undefined unless `v` is an object with that key.
 fn dot(v: &Value, name: &str) -> Value {
     match v {
-        Value::Object(o) => o
-            .get(&Value::from(name))
-            .cloned()
-            .unwrap_or(Value::Undefined),
+        Value::Object(o) => member(o, name).cloned().unwrap_or(Value::Undefined),
         _ => Value::Undefined,
     }
+}
+
+/// The member of `o` named `name`, found without making `name` a value (an allocation for
+/// every field read). Keys are in order: strings come after every null, boolean and number,
+/// and before every array, set and object.
+fn member<'o>(o: &'o regorus::value::Object, name: &str) -> Option<&'o Value> {
+    for (k, v) in o.iter_sorted() {
+        match k {
+            Value::String(s) => match (**s).cmp(name) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => return Some(v),
+                std::cmp::Ordering::Greater => return None,
+            },
+            Value::Null | Value::Bool(_) | Value::Number(_) => continue,
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// `object.get(obj, key, fallback)`: an error unless `obj` is an object; an array `key` is a
@@ -403,7 +418,11 @@ fn never_used(key: &Value) -> Result<Value> {
 }
 
 fn status_is(key: &Value, status: &str) -> Value {
-    truth(dot(key, "status") == Value::from(status))
+    let is = match key {
+        Value::Object(o) => matches!(member(o, "status"), Some(Value::String(s)) if **s == *status),
+        _ => false,
+    };
+    truth(is)
 }
 
 fn password_enabled(user: &Value) -> Result<Value> {
