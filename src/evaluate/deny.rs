@@ -122,6 +122,16 @@ mod quick {
         }
     }
 
+    /// A string, shared with the value rather than copied: a finding's resource type, its
+    /// detail names and most of its detail values are the same few strings, made once by the
+    /// rule (literals) or the snapshot (names), in every one of its findings.
+    fn text(value: &Value) -> Option<Text> {
+        match value {
+            Value::String(s) => Some(Text::Shared(s.clone())),
+            _ => None,
+        }
+    }
+
     fn resource(value: &Value) -> Option<Resource> {
         let Value::Object(object) = value else {
             return None;
@@ -129,7 +139,7 @@ mod quick {
         let (mut kind, mut id, mut arn, mut user) = (None, None, None, None);
         for (key, value) in object.iter_sorted() {
             match key_str(key)? {
-                "type" => kind = Some(Text::from(string(value)?)),
+                "type" => kind = Some(text(value)?),
                 "id" => id = Some(string(value)?),
                 "arn" => arn = Some(string(value)?),
                 "user" => {
@@ -159,7 +169,7 @@ mod quick {
         let (mut action, mut params) = (None, Fields::new());
         for (key, value) in object.iter_sorted() {
             match key_str(key)? {
-                "action" => action = Some(Text::from(string(value)?)),
+                "action" => action = Some(text(value)?),
                 "params" => params = fields(value)?,
                 _ => return None,
             }
@@ -183,7 +193,7 @@ mod quick {
     fn members(object: &Object) -> Option<Vec<(Text, Detail)>> {
         let mut members = Vec::with_capacity(object.len());
         for (key, value) in object.iter_sorted() {
-            members.push((Text::from(key_str(key)?.to_string()), detail(value)?));
+            members.push((text(key)?, detail(value)?));
         }
         Some(members)
     }
@@ -192,7 +202,7 @@ mod quick {
         Some(match value {
             Value::Null => Detail::Null,
             Value::Bool(b) => Detail::Bool(*b),
-            Value::String(s) => Detail::Str(Text::from(&**s)),
+            Value::String(_) => Detail::Str(text(value)?),
             Value::Number(_) => Detail::deserialize(Reader(value)).ok()?,
             Value::Array(_) | Value::Set(_) | Value::Object(_) => Detail::from(json(value)?),
             Value::Undefined => return None,
