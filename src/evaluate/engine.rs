@@ -444,7 +444,8 @@ impl Compiled<'_> {
                 .map(|value| super::deny::findings(&value)),
         };
         match read {
-            // A `deny` that cannot be read: the interpreter gives the reference's error.
+            // A `deny` that is not a set of findings: the interpreter gives the reference's
+            // error.
             Ok(findings) => findings.ok().map(Ok),
             Err(compiled::Stop::TimeLimit) => Some(Err(PolicyError::TimeLimit {
                 file: rule.file.clone(),

@@ -477,7 +477,11 @@ mod tests {
             .collect();
         assert_eq!(
             groups,
-            [vec![" root"], vec!["111 z", "111 y"], vec!["222 b", "222 a"]]
+            [
+                vec![" root"],
+                vec!["111 z", "111 y"],
+                vec!["222 b", "222 a"]
+            ]
         );
         assert_eq!(by_account(Vec::new()).count(), 0);
     }
