@@ -67,6 +67,9 @@ pub(super) enum Expr {
     SetOp(SetOp, Box<Expr>, Box<Expr>),
     /// `value in collection` and `key, value in collection`.
     Membership(Option<Box<Expr>>, Box<Expr>, Box<Expr>),
+    /// An expression that reads no local variable: its value is kept, in this slot of the
+    /// run, from its first evaluation (see `once.rs`).
+    Once(usize, Box<Expr>),
 }
 
 /// The keys of an object literal, sorted as an object keeps them, and its values' expressions

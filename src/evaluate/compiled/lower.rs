@@ -74,6 +74,8 @@ pub(super) struct Lowering<'a> {
     pub(super) functions: Vec<UserFunction>,
     rule_memo: HashMap<String, Memo<RuleId>>,
     function_memo: HashMap<String, Memo<FunctionId>>,
+    /// Expressions marked to be computed once per run, so far.
+    pub(super) onces: usize,
 }
 
 fn field<'j>(json: &'j Json, name: &str) -> Lowered<&'j Json> {
@@ -285,6 +287,7 @@ impl<'a> Lowering<'a> {
             functions: Vec::new(),
             rule_memo: HashMap::new(),
             function_memo: HashMap::new(),
+            onces: 0,
         };
         for policy in policies {
             lowering.add_module(policy)?;
@@ -573,11 +576,13 @@ impl<'a> Lowering<'a> {
                 },
             });
         }
-        Ok(Definition {
+        let mut definition = Definition {
             params: patterns,
             chain,
             slots: scope.next,
-        })
+        };
+        super::once::mark_definition(&mut definition, &mut self.onces);
+        Ok(definition)
     }
 
     /// The function at `path`, compiled.

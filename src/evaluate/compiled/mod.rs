@@ -17,6 +17,7 @@ mod differential;
 mod distinct;
 mod ir;
 mod lower;
+mod once;
 mod run;
 mod schedule;
 
@@ -63,6 +64,8 @@ pub(crate) struct Program {
     rules: Vec<ir::Rule>,
     functions: Vec<ir::UserFunction>,
     entries: HashMap<String, Result<ir::RuleId, Unsupported>>,
+    /// How many values a run keeps once computed ([`ir::Expr::Once`]).
+    onces: usize,
 }
 
 impl Program {
@@ -106,6 +109,7 @@ impl Program {
                 }
                 program.rules = std::mem::take(&mut lowering.rules);
                 program.functions = std::mem::take(&mut lowering.functions);
+                program.onces = lowering.onces;
             }
             Err(why) => {
                 for e in entries {
@@ -122,6 +126,7 @@ impl Program {
             rules: Vec::new(),
             functions: Vec::new(),
             entries: HashMap::new(),
+            onces: 0,
         }
     }
 
@@ -208,6 +213,57 @@ mod tests {
             "m(c) := \"null\" if {\n\tc == null\n} else := sprintf(\"x %s\", [c])\nr := [m(null), m(\"a\")]",
         );
         assert!(check(&policy, "{}"));
+    }
+
+    /// How many expressions of `policy` are kept once computed.
+    fn marks(policy: &str) -> usize {
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy("test.rego".into(), policy.into())
+            .unwrap();
+        Program::compile(&mut engine, &["data.t.r".to_string()], None, &[]).onces
+    }
+
+    #[test]
+    fn values_that_read_no_variable_are_kept_from_their_first_evaluation() {
+        let inputs = [
+            r#"{"a": [1, 2, 3], "b": {"k": "v"}}"#,
+            r#"{"a": [1], "b": {"k": "v"}}"#,
+            r#"{"a": [0, 1, 2], "b": [3, 1]}"#,
+        ];
+        // (body, how many expressions are marked)
+        let cases: &[(&str, usize)] = &[
+            // The set literal of `s`, and `sort(s)` in every member.
+            (
+                "s := {3, 1, 2}\nr contains [x, sort(s)] if { some x in input.a }",
+                2,
+            ),
+            // First evaluated (and failing over an object) only past `x > 1`, as in Rego.
+            (
+                "r contains x if { some x in input.a; x > 1; t := sort(input.b); count(t) > 0 }",
+                1,
+            ),
+            // In a function's body, and a whole value of constant calls.
+            (
+                "f(y) := concat(\"-\", [y, upper(\"k\")])\nr := [f(\"a\"), f(\"b\")]",
+                2,
+            ),
+            ("r := [x | some x in input.a; x > count(input.b)]", 1),
+            ("r contains x if { some x in input.a; x > 0 }", 0),
+        ];
+        for (body, marked) in cases {
+            let policy = rego(body);
+            assert_eq!(marks(&policy), *marked, "{body}");
+            for input in inputs {
+                check(&policy, input);
+            }
+        }
+        // The failure is the interpreter's where it reaches `sort`, and absent where it
+        // does not.
+        let policy = rego(cases[1].0);
+        assert!(!check(&policy, inputs[0]));
+        assert!(check(&policy, inputs[1]));
+        assert!(check(&policy, inputs[2]));
     }
 
     #[test]

@@ -34,8 +34,12 @@ pub(super) struct Run<'p> {
     data: &'p Value,
     env: Option<&'p library::Env>,
     rules: Vec<Option<Value>>,
+    /// The values of the expressions computed once ([`Expr::Once`]).
+    onces: Vec<Option<Value>>,
     /// Frames given back, for the next call.
     frames: Vec<Vec<Value>>,
+    /// The arguments of the calls under way, innermost last.
+    args: Vec<Value>,
     deadline: Instant,
     steps: u32,
 }
@@ -59,7 +63,9 @@ impl<'p> Run<'p> {
             data,
             env,
             rules: vec![None; program.rules.len()],
+            onces: vec![None; program.onces],
             frames: Vec::new(),
+            args: Vec::new(),
             deadline,
             steps: 0,
         }
@@ -214,6 +220,33 @@ impl<'p> Run<'p> {
         Ok(Value::Undefined)
     }
 
+    /// Call `callee` with the arguments on the stack from `base`.
+    fn apply(&mut self, callee: &Callee, base: usize) -> Step<Value> {
+        let args = &self.args[base..];
+        if args.iter().any(|v| matches!(v, Value::Undefined)) {
+            return Ok(Value::Undefined);
+        }
+        match callee {
+            Callee::Builtin(f) => f(args).map_err(|b| Stop::Bail(b.0)),
+            Callee::Library(f) => {
+                let Some(env) = self.env else {
+                    return bail("the library without its values");
+                };
+                f(env, args).map_err(|e| Stop::Bail(format!("{e:#}")))
+            }
+            Callee::Function(id) => {
+                // A function's body makes calls of its own on the stack: its arguments are
+                // moved to a buffer of the frame pool.
+                let mut own = self.frames.pop().unwrap_or_default();
+                own.clear();
+                own.extend(self.args.drain(base..));
+                let value = self.call_function(*id, &own);
+                self.frames.push(own);
+                value
+            }
+        }
+    }
+
     fn call_function(&mut self, id: FunctionId, args: &[Value]) -> Step<Value> {
         let program = self.program;
         let function = &program.functions[id];
@@ -350,6 +383,14 @@ impl<'p> Run<'p> {
                 v.clone()
             }
             Expr::Rule(id) => self.rule(*id)?,
+            Expr::Once(slot, e) => {
+                if let Some(v) = &self.onces[*slot] {
+                    return Ok(v.clone());
+                }
+                let v = self.expr(e, frame)?;
+                self.onces[*slot] = Some(v.clone());
+                v
+            }
             Expr::Index(base, key) => {
                 // The interpreter evaluates a computed index before what it indexes.
                 let k = self.expr(key, frame)?;
@@ -446,24 +487,22 @@ impl<'p> Run<'p> {
             }
             Expr::Call(callee, args) => {
                 // Every argument is evaluated (an error in any is the interpreter's error),
-                // then an undefined one makes the call undefined.
-                let mut values = Vec::with_capacity(args.len());
+                // then an undefined one makes the call undefined. The arguments go on a stack
+                // shared by every call of this run: no allocation per call.
+                let base = self.args.len();
                 for a in args {
-                    values.push(self.expr(a, frame)?);
+                    let v = match self.expr(a, frame) {
+                        Ok(v) => v,
+                        Err(stop) => {
+                            self.args.truncate(base);
+                            return Err(stop);
+                        }
+                    };
+                    self.args.push(v);
                 }
-                if values.contains(&Value::Undefined) {
-                    return Ok(Value::Undefined);
-                }
-                match callee {
-                    Callee::Builtin(f) => f(&values).map_err(|b| Stop::Bail(b.0))?,
-                    Callee::Library(f) => {
-                        let Some(env) = self.env else {
-                            return bail("the library without its values");
-                        };
-                        f(env, &values).map_err(|e| Stop::Bail(format!("{e:#}")))?
-                    }
-                    Callee::Function(id) => self.call_function(*id, &values)?,
-                }
+                let value = self.apply(callee, base);
+                self.args.truncate(base);
+                value?
             }
             Expr::Arith(op, lhs, rhs) => {
                 let a = self.expr(lhs, frame)?;
