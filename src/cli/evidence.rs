@@ -130,7 +130,7 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
     }
     outln!("manifest sha256 {}", written.manifest_sha256());
     // As in `scan`: the snapshot is left to the end of the process, not freed piece by piece.
-    std::mem::forget((input, ctx));
+    std::mem::forget((input, ctx, evaluator));
     Ok(if collection_failed { 3 } else { 0 })
 }
 

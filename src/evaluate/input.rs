@@ -115,21 +115,32 @@ pub(crate) fn to_value<T: Serialize + ?Sized>(
 #[derive(Default)]
 pub(crate) struct Keys {
     made: HashMap<(usize, usize), Value, BuildHasherDefault<AddressHasher>>,
+    /// The shapes of the objects made with [`Keys::object`].
+    shapes: super::objects::Shapes,
 }
 
 impl Keys {
-    fn key(&mut self, name: &'static str) -> Value {
+    pub(crate) fn key(&mut self, name: &'static str) -> Value {
         self.made
             .entry((name.as_ptr() as usize, name.len()))
             .or_insert_with(|| Value::from(name))
             .clone()
+    }
+
+    /// The object of `members`, named by static names, made from a copy of its shape.
+    pub(crate) fn object(&mut self, members: Vec<(&'static str, Value)>) -> Value {
+        let members = members
+            .into_iter()
+            .map(|(name, value)| (self.key(name), value))
+            .collect();
+        self.shapes.object(members)
     }
 }
 
 /// A hasher for (address, length) pairs: one multiply per word. Addresses are distinct and
 /// few, so nothing stronger is needed.
 #[derive(Default)]
-struct AddressHasher(u64);
+pub(crate) struct AddressHasher(u64);
 
 impl Hasher for AddressHasher {
     fn finish(&self) -> u64 {

@@ -12,6 +12,7 @@ pub mod finding;
 mod input;
 pub mod metadata;
 mod native;
+mod objects;
 mod order;
 pub mod policies;
 pub mod query;

@@ -15,11 +15,14 @@
 //! The library's values (the evaluation time, the config, the break-glass names) are read
 //! from the engine once per evaluation, so they are exactly what the Rego rules see.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Result};
 use regorus::Value;
+
+use crate::evaluate::input::Keys;
 
 /// What the functions read besides their arguments, as the Rego library computes it.
 #[derive(Debug, Clone)]
@@ -39,10 +42,7 @@ impl Env {
     pub(crate) fn read(engine: &mut regorus::Engine, input: &Value) -> Result<Env> {
         let mut rule = |name: &str| engine.eval_rule(format!("data.credwarden.lib.{name}"));
         let organization = match input {
-            Value::Object(o) => o
-                .get(&Value::from("organization"))
-                .cloned()
-                .unwrap_or(Value::Null),
+            Value::Object(o) => o.get(&text("organization")).cloned().unwrap_or(Value::Null),
             _ => bail!("the input is not an object"),
         };
         Ok(Env {
@@ -279,30 +279,35 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// An object of `members`; undefined when a member is (as an object literal is).
-fn object_of(members: Vec<(&str, Value)>) -> Value {
+fn object_of<const N: usize>(members: [(&'static str, Value); N]) -> Value {
     if members.iter().any(|(_, v)| *v == Value::Undefined) {
         return Value::Undefined;
     }
-    Value::from(
-        members
-            .into_iter()
-            .map(|(k, v)| (Value::from(k), v))
-            .collect::<BTreeMap<_, _>>(),
-    )
+    MADE.with_borrow_mut(|made| made.object(Vec::from(members)))
 }
 
 /// An object whose members are made in order, as the engine evaluates an object literal: it
 /// stops at the first undefined member (the object is undefined) or error.
-fn object_in_order(members: &[(&str, &dyn Fn() -> Result<Value>)]) -> Result<Value> {
-    let mut made = BTreeMap::new();
+fn object_in_order(members: &[(&'static str, &dyn Fn() -> Result<Value>)]) -> Result<Value> {
+    let mut made = Vec::with_capacity(members.len());
     for (name, member) in members {
         let value = member()?;
         if value == Value::Undefined {
             return Ok(Value::Undefined);
         }
-        made.insert(Value::from(*name), value);
+        made.push((*name, value));
     }
-    Ok(Value::from(made))
+    Ok(MADE.with_borrow_mut(|m| m.object(made)))
+}
+
+thread_local! {
+    /// The names of the library's objects, each made once per thread, and their shapes.
+    static MADE: RefCell<Keys> = RefCell::default();
+}
+
+/// A constant string of the library, made once per thread.
+fn text(s: &'static str) -> Value {
+    MADE.with_borrow_mut(|made| made.key(s))
 }
 
 /// What `some x in collection` visits: an array's or a set's elements, an object's values;
@@ -401,11 +406,7 @@ fn latest(timestamps: &Value) -> Result<Value> {
 }
 
 fn last_activity(key: &Value) -> Result<Value> {
-    if is_string(&object_get(
-        key,
-        &Value::from("last_used_at"),
-        &Value::Null,
-    )?) {
+    if is_string(&object_get(key, &text("last_used_at"), &Value::Null)?) {
         Ok(dot(key, "last_used_at"))
     } else {
         Ok(dot(key, "created_at"))
@@ -413,7 +414,7 @@ fn last_activity(key: &Value) -> Result<Value> {
 }
 
 fn never_used(key: &Value) -> Result<Value> {
-    let last_used = object_get(key, &Value::from("last_used_at"), &Value::Null)?;
+    let last_used = object_get(key, &text("last_used_at"), &Value::Null)?;
     Ok(Value::Bool(last_used == Value::Null))
 }
 
@@ -426,13 +427,13 @@ fn status_is(key: &Value, status: &str) -> Value {
 }
 
 fn password_enabled(user: &Value) -> Result<Value> {
-    let password = field(user, &Value::from("password"), &Value::new_object())?;
-    let enabled = field(&password, &Value::from("enabled"), &Value::Bool(false))?;
+    let password = field(user, &text("password"), &Value::new_object())?;
+    let enabled = field(&password, &text("enabled"), &Value::Bool(false))?;
     Ok(Value::Bool(enabled == Value::Bool(true)))
 }
 
 fn active_keys(user: &Value) -> Result<Value> {
-    let keys = object_get(user, &Value::from("access_keys"), &Value::new_array())?;
+    let keys = object_get(user, &text("access_keys"), &Value::new_array())?;
     let active = members(&keys)?
         .into_iter()
         .filter(|key| status_is(key, "Active") == Value::Bool(true))
@@ -443,16 +444,12 @@ fn active_keys(user: &Value) -> Result<Value> {
 
 fn key_present(slot: &Value) -> Result<bool> {
     let active = dot(slot, "active") == Value::Bool(true);
-    let rotated = is_string(&object_get(
-        slot,
-        &Value::from("last_rotated"),
-        &Value::Null,
-    )?);
+    let rotated = is_string(&object_get(slot, &text("last_rotated"), &Value::Null)?);
     Ok(active || rotated)
 }
 
 fn root_key_slots(root: &Value) -> Result<Value> {
-    let slots = object_get(root, &Value::from("access_keys"), &Value::new_array())?;
+    let slots = object_get(root, &text("access_keys"), &Value::new_array())?;
     let mut present = Vec::new();
     for slot in members(&slots)? {
         let number = dot(slot, "slot");
@@ -465,11 +462,11 @@ fn root_key_slots(root: &Value) -> Result<Value> {
 }
 
 fn key_id(user: &Value, key: &Value) -> Result<Value> {
-    let id = object_get(key, &Value::from("access_key_id"), &Value::Null)?;
+    let id = object_get(key, &text("access_key_id"), &Value::Null)?;
     if is_string(&id) {
         return Ok(id);
     }
-    if object_get(key, &Value::from("slot"), &Value::Null)? != Value::Null {
+    if object_get(key, &text("slot"), &Value::Null)? != Value::Null {
         return Ok(format(
             &["", "/key-", ""],
             &[&dot(user, "user_name"), &dot(key, "slot")],
@@ -479,11 +476,11 @@ fn key_id(user: &Value, key: &Value) -> Result<Value> {
 }
 
 fn key_label(key: &Value) -> Result<Value> {
-    let id = object_get(key, &Value::from("access_key_id"), &Value::Null)?;
+    let id = object_get(key, &text("access_key_id"), &Value::Null)?;
     if is_string(&id) {
         return Ok(id);
     }
-    if object_get(key, &Value::from("slot"), &Value::Null)? != Value::Null {
+    if object_get(key, &text("slot"), &Value::Null)? != Value::Null {
         return Ok(format(&["in slot ", ""], &[&dot(key, "slot")]));
     }
     Ok(Value::from("(id unknown)"))
@@ -502,7 +499,7 @@ fn is_break_glass(env: &Env, user: &Value) -> Result<bool> {
     };
     let by_name = named(dot(user, "user_name"))?;
     let by_arn = named(dot(user, "arn"))?;
-    let tags = field(user, &Value::from("tags"), &Value::new_object())?;
+    let tags = field(user, &text("tags"), &Value::new_object())?;
     let value = field(&tags, &env.tag_key, &Value::Null)?;
     let by_tag =
         is_string(&value) && is_string(&env.tag_value) && lower(&value)? == lower(&env.tag_value)?;
@@ -510,8 +507,8 @@ fn is_break_glass(env: &Env, user: &Value) -> Result<bool> {
 }
 
 fn user_resource(user: &Value) -> Value {
-    object_of(vec![
-        ("type", Value::from("aws_iam_user")),
+    object_of([
+        ("type", text("aws_iam_user")),
         ("id", dot(user, "user_name")),
         ("arn", dot(user, "arn")),
     ])
@@ -519,7 +516,7 @@ fn user_resource(user: &Value) -> Value {
 
 fn key_resource(user: &Value, key: &Value) -> Result<Value> {
     object_in_order(&[
-        ("type", &|| Ok(Value::from("aws_iam_access_key"))),
+        ("type", &|| Ok(text("aws_iam_access_key"))),
         ("id", &|| key_id(user, key)),
         ("arn", &|| Ok(dot(user, "arn"))),
         ("user", &|| Ok(dot(user, "user_name"))),
@@ -527,9 +524,9 @@ fn key_resource(user: &Value, key: &Value) -> Result<Value> {
 }
 
 fn root_resource(root: &Value) -> Value {
-    object_of(vec![
-        ("type", Value::from("aws_root_user")),
-        ("id", Value::from("root")),
+    object_of([
+        ("type", text("aws_root_user")),
+        ("id", text("root")),
         ("arn", dot(root, "arn")),
     ])
 }
@@ -544,8 +541,8 @@ fn account_resource(env: &Env, account_id: &Value) -> Result<Value> {
                 account_id,
             ],
         );
-        let resource = object_of(vec![
-            ("type", Value::from("aws_account")),
+        let resource = object_of([
+            ("type", text("aws_account")),
             ("id", account_id.clone()),
             ("arn", arn),
         ]);
@@ -553,16 +550,16 @@ fn account_resource(env: &Env, account_id: &Value) -> Result<Value> {
             return Ok(resource);
         }
     }
-    Ok(object_of(vec![
-        ("type", Value::from("aws_account")),
+    Ok(object_of([
+        ("type", text("aws_account")),
         ("id", account_id.clone()),
         ("arn", format(&["arn:aws:iam::", ":root"], &[account_id])),
     ]))
 }
 
 fn credential_report_resource(account_id: &Value) -> Result<Value> {
-    Ok(object_of(vec![
-        ("type", Value::from("aws_credential_report")),
+    Ok(object_of([
+        ("type", text("aws_credential_report")),
         ("id", Value::from("credential-report")),
         ("arn", format(&["arn:aws:iam::", ":root"], &[account_id])),
     ]))
@@ -570,18 +567,18 @@ fn credential_report_resource(account_id: &Value) -> Result<Value> {
 
 fn user_remediation(env: &Env, user: &Value, action: &Value, params: &Value) -> Result<Value> {
     if is_break_glass(env, user)? {
-        let extra = object_of(vec![
+        let extra = object_of([
             ("user_name", dot(user, "user_name")),
             ("break_glass", Value::Bool(true)),
             ("intended_action", action.clone()),
         ]);
-        return Ok(object_of(vec![
-            ("action", Value::from("manual")),
+        return Ok(object_of([
+            ("action", text("manual")),
             ("params", union_checked(params, &extra)?),
         ]));
     }
-    let extra = object_of(vec![("user_name", dot(user, "user_name"))]);
-    Ok(object_of(vec![
+    let extra = object_of([("user_name", dot(user, "user_name"))]);
+    Ok(object_of([
         ("action", action.clone()),
         ("params", union_checked(params, &extra)?),
     ]))
@@ -591,36 +588,28 @@ fn key_params(user: &Value, key: &Value) -> Result<Value> {
     object_in_order(&[
         ("user_name", &|| Ok(dot(user, "user_name"))),
         ("access_key_id", &|| {
-            object_get(key, &Value::from("access_key_id"), &Value::Null)
+            object_get(key, &text("access_key_id"), &Value::Null)
         }),
-        ("slot", &|| {
-            object_get(key, &Value::from("slot"), &Value::Null)
-        }),
+        ("slot", &|| object_get(key, &text("slot"), &Value::Null)),
     ])
 }
 
 fn manual(params: &Value, task: &Value) -> Result<Value> {
-    let extra = object_of(vec![("task", task.clone())]);
-    Ok(object_of(vec![
-        ("action", Value::from("manual")),
+    let extra = object_of([("task", task.clone())]);
+    Ok(object_of([
+        ("action", text("manual")),
         ("params", union_checked(params, &extra)?),
     ]))
 }
 
 fn key_remediation(env: &Env, user: &Value, key: &Value, action: &Value) -> Result<Value> {
-    if is_string(&object_get(
-        key,
-        &Value::from("access_key_id"),
-        &Value::Null,
-    )?) {
-        let params = object_of(vec![("access_key_id", dot(key, "access_key_id"))]);
+    if is_string(&object_get(key, &text("access_key_id"), &Value::Null)?) {
+        let params = object_of([("access_key_id", dot(key, "access_key_id"))]);
         return user_remediation(env, user, action, &params);
     }
     let params = object_in_order(&[
         ("user_name", &|| Ok(dot(user, "user_name"))),
-        ("slot", &|| {
-            object_get(key, &Value::from("slot"), &Value::Null)
-        }),
+        ("slot", &|| object_get(key, &text("slot"), &Value::Null)),
         ("break_glass", &|| {
             Ok(Value::Bool(is_break_glass(env, user)?))
         }),
@@ -631,10 +620,7 @@ fn key_remediation(env: &Env, user: &Value, key: &Value, action: &Value) -> Resu
             ))
         }),
     ])?;
-    Ok(object_of(vec![
-        ("action", Value::from("manual")),
-        ("params", params),
-    ]))
+    Ok(object_of([("action", text("manual")), ("params", params)]))
 }
 
 /// `object.union(a, b)`: undefined when either is; an error unless both are objects.
