@@ -51,8 +51,15 @@ pub(super) enum Expr {
     Data(Vec<Value>),
     /// The value of a rule (complete rules and partial sets).
     Rule(RuleId),
-    /// `e.field` and `e[index]`.
+    /// `e[index]`.
     Index(Box<Expr>, Box<Expr>),
+    /// `e.field`: the field's name (a string), and the number of this place in the run's
+    /// record of where each place last found its field (see `Run::field`).
+    Field(Box<Expr>, Value, usize),
+    /// `lib.field(e, "name", fallback)` (the library's field read, native): `e.name` when `e`
+    /// is an object that has it, else the fallback; undefined when `e` or the fallback is. The
+    /// place is numbered with those of [`Expr::Field`].
+    FieldOr(Box<Expr>, Value, Box<Expr>, usize),
     Array(Vec<Expr>),
     Set(Vec<Expr>),
     Object(Vec<(Expr, Expr)>),

@@ -76,6 +76,8 @@ pub(super) struct Lowering<'a> {
     function_memo: HashMap<String, Memo<FunctionId>>,
     /// Expressions marked to be computed once per run, so far.
     pub(super) onces: usize,
+    /// Field reads (`e.field`, `lib.field(e, "name", fallback)`) lowered so far.
+    pub(super) fields: usize,
 }
 
 fn field<'j>(json: &'j Json, name: &str) -> Lowered<&'j Json> {
@@ -288,6 +290,7 @@ impl<'a> Lowering<'a> {
             rule_memo: HashMap::new(),
             function_memo: HashMap::new(),
             onces: 0,
+            fields: 0,
         };
         for policy in policies {
             lowering.add_module(policy)?;
@@ -977,7 +980,11 @@ impl<'a> Lowering<'a> {
     ) -> Lowered<Expr> {
         for access in accesses {
             let key = match access {
-                Access::Field(f) => Expr::Const(Value::from(f.as_str())),
+                Access::Field(f) => {
+                    base = Expr::Field(Box::new(base), Value::from(f.as_str()), self.fields);
+                    self.fields += 1;
+                    continue;
+                }
                 Access::Index(e) => match self.expr(module, scope, e)? {
                     Expr::Local(slot) if scope.in_every(slot) => {
                         return unsupported("an index by an `every` variable");
@@ -1093,6 +1100,26 @@ impl<'a> Lowering<'a> {
         let spelled = dotted(field(call, "fcn")?)?;
         let args = self.exprs(module, scope, field(call, "params")?)?;
         let callee = self.callee(module, &spelled, args.len())?;
+        let library_field = matches!(callee, Callee::Library(_))
+            && self
+                .library
+                .and_then(|l| l.names.get(&spelled.join(".")))
+                .is_some_and(|name| name == "field");
+        // `lib.field(x, "name", fallback)`: a field read, remembered as `x.name` is.
+        let args = match <[Expr; 3]>::try_from(args) {
+            Ok([base, Expr::Const(name @ Value::String(_)), fallback]) if library_field => {
+                self.fields += 1;
+                let place = self.fields - 1;
+                return Ok(Expr::FieldOr(
+                    Box::new(base),
+                    name,
+                    Box::new(fallback),
+                    place,
+                ));
+            }
+            Ok(three) => Vec::from(three),
+            Err(args) => args,
+        };
         Ok(Expr::Call(callee, args))
     }
 

@@ -66,6 +66,8 @@ pub(crate) struct Program {
     entries: HashMap<String, Result<ir::RuleId, Unsupported>>,
     /// How many values a run keeps once computed ([`ir::Expr::Once`]).
     onces: usize,
+    /// How many field reads there are ([`ir::Expr::Field`], [`ir::Expr::FieldOr`]).
+    fields: usize,
 }
 
 impl Program {
@@ -110,6 +112,7 @@ impl Program {
                 program.rules = std::mem::take(&mut lowering.rules);
                 program.functions = std::mem::take(&mut lowering.functions);
                 program.onces = lowering.onces;
+                program.fields = lowering.fields;
             }
             Err(why) => {
                 for e in entries {
@@ -127,6 +130,7 @@ impl Program {
             functions: Vec::new(),
             entries: HashMap::new(),
             onces: 0,
+            fields: 0,
         }
     }
 
@@ -264,6 +268,23 @@ mod tests {
         assert!(!check(&policy, inputs[0]));
         assert!(check(&policy, inputs[1]));
         assert!(check(&policy, inputs[2]));
+    }
+
+    #[test]
+    fn field_reads_remember_where_they_found_the_field() {
+        // The same objects again (the same key strings: found at the remembered position),
+        // objects of other shapes (another key there, or none), and values that are not
+        // objects.
+        let input = r#"{
+            "p": {"a": 1, "b": 2}, "q": {"b": 5, "c": 6, "a": 7, "aa": 0}, "r": {"c": 1},
+            "n": {"a": null}, "s": "a", "t": [1]
+        }"#;
+        let each = "some x in [input.p, input.p, input.q, input.p, input.r, input.n, input.s, \
+                    input.t, input.q, input.q]";
+        for term in ["x.a", "[x.b, x.a]", "x.c", "x.aa"] {
+            let policy = rego(&format!("r := [{term} | {each}]"));
+            assert!(check(&policy, input), "{term}");
+        }
     }
 
     #[test]

@@ -78,7 +78,11 @@ fn mark(e: &mut Expr, count: &mut usize) -> Closed {
             mark_top(value, count);
             return Closed::No;
         }
-        Expr::Index(..) | Expr::Compare(..) | Expr::Membership(..) => Closed::Cheap,
+        Expr::Index(..)
+        | Expr::Field(..)
+        | Expr::FieldOr(..)
+        | Expr::Compare(..)
+        | Expr::Membership(..) => Closed::Cheap,
         Expr::Array(_)
         | Expr::Set(_)
         | Expr::Object(_)
@@ -119,6 +123,8 @@ fn children(e: &mut Expr) -> Vec<&mut Expr> {
             out.push(&mut **collection);
             out
         }
+        Expr::Field(base, _, _) => vec![&mut **base],
+        Expr::FieldOr(base, _, fallback, _) => vec![&mut **base, &mut **fallback],
         Expr::Array(items) | Expr::Set(items) | Expr::Call(_, items) => items.iter_mut().collect(),
         Expr::Object(fields) => fields.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
         Expr::Template(t) => t.fields.iter_mut().map(|(_, v)| v).collect(),
