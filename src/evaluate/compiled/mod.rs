@@ -280,9 +280,11 @@ mod tests {
             "n": {"a": null}, "s": "a", "t": [1]
         }"#;
         let each = "some x in [input.p, input.p, input.q, input.p, input.r, input.n, input.s, \
-                    input.t, input.q, input.q]";
-        for term in ["x.a", "[x.b, x.a]", "x.c", "x.aa"] {
-            let policy = rego(&format!("r := [{term} | {each}]"));
+                    input.t, input.q, input.q, m, m, input.p]";
+        // Keys other than strings sort before them (numbers, booleans) or after (arrays).
+        let mixed = "m := {1: \"x\", \"b\": 2, false: 0, \"a\": 3, [1]: 4}";
+        for term in ["x.a", "[x.b, x.a]", "x.c", "x.aa", "x.z"] {
+            let policy = rego(&format!("{mixed}\nr := [{term} | {each}]"));
             assert!(check(&policy, input), "{term}");
         }
     }

@@ -242,12 +242,20 @@ impl<'p> Run<'p> {
         let Value::String(wanted) = name else {
             return object.get(name).cloned().unwrap_or(Value::Undefined);
         };
+        // Keys are in order: strings after every null, boolean and number, before every
+        // array, set and object.
         for (at, (k, v)) in object.iter_sorted().enumerate() {
-            if let Value::String(s) = k {
-                if **s == **wanted {
-                    self.fields[place] = Some((k.clone(), at));
-                    return v.clone();
-                }
+            match k {
+                Value::String(s) => match (**s).cmp(&**wanted) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => {
+                        self.fields[place] = Some((k.clone(), at));
+                        return v.clone();
+                    }
+                    std::cmp::Ordering::Greater => break,
+                },
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+                _ => break,
             }
         }
         Value::Undefined
