@@ -242,23 +242,13 @@ impl<'p> Run<'p> {
         let Value::String(wanted) = name else {
             return object.get(name).cloned().unwrap_or(Value::Undefined);
         };
-        // Keys are in order: strings after every null, boolean and number, before every
-        // array, set and object.
-        for (at, (k, v)) in object.iter_sorted().enumerate() {
-            match k {
-                Value::String(s) => match (**s).cmp(&**wanted) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => {
-                        self.fields[place] = Some((k.clone(), at));
-                        return v.clone();
-                    }
-                    std::cmp::Ordering::Greater => break,
-                },
-                Value::Null | Value::Bool(_) | Value::Number(_) => {}
-                _ => break,
+        match library::find(object, wanted) {
+            Some((at, key, value)) => {
+                self.fields[place] = Some((key.clone(), at));
+                value.clone()
             }
+            None => Value::Undefined,
         }
-        Value::Undefined
     }
 
     /// Call `callee` with the arguments on the stack from `base`.

@@ -227,14 +227,22 @@ fn dot(v: &Value, name: &str) -> Value {
 }
 
 /// The member of `o` named `name`, found without making `name` a value (an allocation for
-/// every field read). Keys are in order: strings come after every null, boolean and number,
-/// and before every array, set and object.
+/// every field read).
 fn member<'o>(o: &'o regorus::value::Object, name: &str) -> Option<&'o Value> {
-    for (k, v) in o.iter_sorted() {
+    find(o, name).map(|(_, _, v)| v)
+}
+
+/// The position, key and value of the member of `o` named `name`. Keys are in order: strings
+/// come after every null, boolean and number, and before every array, set and object.
+pub(crate) fn find<'o>(
+    o: &'o regorus::value::Object,
+    name: &str,
+) -> Option<(usize, &'o Value, &'o Value)> {
+    for (at, (k, v)) in o.iter_sorted().enumerate() {
         match k {
             Value::String(s) => match (**s).cmp(name) {
                 std::cmp::Ordering::Less => continue,
-                std::cmp::Ordering::Equal => return Some(v),
+                std::cmp::Ordering::Equal => return Some((at, k, v)),
                 std::cmp::Ordering::Greater => return None,
             },
             Value::Null | Value::Bool(_) | Value::Number(_) => continue,
