@@ -13,10 +13,12 @@
 //! longer).
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::value::Object;
 use regorus::Value;
+
+use super::input::AddressHasher;
 
 /// The keys of one shape: a frozen object of placeholders, and the keys in the order the
 /// members come in.
@@ -73,7 +75,7 @@ fn identity(key: &Value) -> Option<usize> {
 /// The shapes met so far, found by the addresses of their keys.
 #[derive(Default)]
 pub(crate) struct Shapes {
-    by_keys: HashMap<u64, Shape, BuildHasherDefault<super::input::AddressHasher>>,
+    by_keys: HashMap<u64, Shape, BuildHasherDefault<AddressHasher>>,
 }
 
 impl Shapes {
@@ -107,12 +109,12 @@ fn fingerprint(members: &[(Value, Value)]) -> Option<u64> {
     if members.is_empty() {
         return None;
     }
-    let mut hash = members.len() as u64;
+    let mut hash = AddressHasher::default();
+    hash.write_usize(members.len());
     for (key, _) in members {
-        let address = identity(key)? as u64;
-        hash = (hash.rotate_left(5) ^ address).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        hash.write_usize(identity(key)?);
     }
-    Some(hash)
+    Some(hash.finish())
 }
 
 fn the_long_way(members: Vec<(Value, Value)>) -> Value {
