@@ -81,8 +81,15 @@ impl Key {
         }
     }
 
-    fn length(&mut self, n: usize) {
-        self.tree.extend_from_slice(&(n as u64).to_le_bytes());
+    /// A length, seven bits to a byte, the high bit set on all but the last (LEB128): one
+    /// byte for most, where eight held a finding's twenty-odd lengths (its encoding kept for
+    /// every finding until the rule is done), and still read back one way only.
+    fn length(&mut self, mut n: usize) {
+        while n >= 0x80 {
+            self.tree.push((n & 0x7f) as u8 | 0x80);
+            n >>= 7;
+        }
+        self.tree.push(n as u8);
     }
 }
 
@@ -142,6 +149,38 @@ mod tests {
         assert!(distinct.first(&value(r#"{"a": [2, "x"], "b": {"c": null}}"#)));
         assert!(distinct.first(&value(r#"{"a": ["x", 1], "b": {"c": null}}"#)));
         assert!(distinct.first(&value(r#"{"a": ["x1"], "b": {"c": null}}"#)));
+    }
+
+    /// Lengths of one, two and three bytes: equal values are still seen once, and values
+    /// whose lengths and contents could run into each other are still told apart.
+    #[test]
+    fn long_strings_and_collections_are_told_apart() {
+        let mut distinct = Distinct::default();
+        let mut values = Vec::new();
+        for n in [0, 1, 127, 128, 129, 255, 256, 300, 16_383, 16_384, 20_000] {
+            values.push(Value::from("a".repeat(n)));
+            values.push(Value::from(vec![Value::Null; n]));
+            // A string that starts with what the length's next byte would be, after a shorter
+            // string: ["a"*n, "\u{1}a"] against ["a"*(n+1), "a"].
+            values.push(Value::from(vec![
+                Value::from("a".repeat(n)),
+                Value::from("\u{1}a"),
+            ]));
+            values.push(Value::from(vec![
+                Value::from("a".repeat(n + 1)),
+                Value::from("a"),
+            ]));
+        }
+        for v in &values {
+            assert!(
+                distinct.first(v),
+                "{} first",
+                v.to_json_str().unwrap().len()
+            );
+        }
+        for v in &values {
+            assert!(!distinct.first(&v.clone()), "seen");
+        }
     }
 
     /// Over many values of few shapes (so that many are equal), exactly what a sorted set

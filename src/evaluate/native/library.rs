@@ -340,6 +340,20 @@ fn lower(s: &Value) -> Result<Value> {
     }
 }
 
+/// Whether `lower(v)` is `v`: an ASCII string without capitals (`to_lowercase` changes no
+/// other ASCII string, and is left to decide for the rest).
+fn already_lower(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()))
+}
+
+/// `lower(a) == lower(b)`, without the copies when both are ASCII.
+fn same_lowered(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.to_lowercase() == b.to_lowercase()
+}
+
 fn is_string(v: &Value) -> bool {
     matches!(v, Value::String(_))
 }
@@ -499,18 +513,24 @@ fn is_break_glass(env: &Env, user: &Value) -> Result<bool> {
         if v == Value::Undefined {
             return Ok(false);
         }
-        let lowered = lower(&v)?;
-        Ok(match &env.break_glass_names {
-            Value::Set(names) => names.contains(&lowered),
-            _ => false,
+        let Value::Set(names) = &env.break_glass_names else {
+            lower(&v)?;
+            return Ok(false);
+        };
+        // Most names are lower case already: looked up as they are, not copied.
+        Ok(match already_lower(&v) {
+            true => names.contains(&v),
+            false => names.contains(&lower(&v)?),
         })
     };
     let by_name = named(dot(user, "user_name"))?;
     let by_arn = named(dot(user, "arn"))?;
     let tags = field(user, &text("tags"), &Value::new_object())?;
     let value = field(&tags, &env.tag_key, &Value::Null)?;
-    let by_tag =
-        is_string(&value) && is_string(&env.tag_value) && lower(&value)? == lower(&env.tag_value)?;
+    let by_tag = match (&value, &env.tag_value) {
+        (Value::String(a), Value::String(b)) => same_lowered(a, b),
+        _ => false,
+    };
     Ok(by_name || by_arn || by_tag)
 }
 
@@ -748,7 +768,7 @@ mod tests {
         let thresholds = json!({"unused_days": 90, "rotation_days": 90});
         vec![
             world(
-                json!({"thresholds": thresholds, "break_glass": {"users": ["Alice", "arn:aws:iam::1:user/Bob", 7]}}),
+                json!({"thresholds": thresholds, "break_glass": {"users": ["Alice", "arn:aws:iam::1:user/Bob", 7, "ÅSA"]}}),
                 json!({"organization": {"id": "o-1", "management_account_id": "999"}}),
             ),
             world(
@@ -760,6 +780,10 @@ mod tests {
                 json!({"organization": {"id": "o-2"}}),
             ),
             world(json!({"break_glass": null}), json!({})),
+            world(
+                json!({"break_glass": {"tag_key": "team", "tag_value": "Équipe-7"}}),
+                json!({}),
+            ),
         ]
     }
 
@@ -880,6 +904,8 @@ mod tests {
                         json!("Alice"),
                         json!("ALICE"),
                         json!("bob"),
+                        json!("åsa"),
+                        json!("Åsa"),
                         json!(5),
                         json!(null),
                     ],
@@ -907,6 +933,9 @@ mod tests {
                         json!({"credwarden:break-glass": "TRUE"}),
                         json!({"credwarden:break-glass": true}),
                         json!({"team": "team-7"}),
+                        json!({"team": "Team-7"}),
+                        json!({"team": "ÉQUIPE-7"}),
+                        json!({"team": "équipe-7"}),
                         json!({"team": 7}),
                         json!("tags"),
                     ],
@@ -980,7 +1009,8 @@ mod tests {
         let mut compared = 0;
         for &(function, nargs, body) in FUNCTIONS {
             for round in 0..300 {
-                let world = &mut worlds[round % 4];
+                let n = worlds.len();
+                let world = &mut worlds[round % n];
                 let args: Vec<Value> = (0..nargs).map(|_| Value::from(any(&mut rng))).collect();
                 let expected = reference(world, function, &args);
                 let got = body(&world.env, &args);
@@ -999,6 +1029,64 @@ mod tests {
             }
         }
         assert_eq!(compared, FUNCTIONS.len() * 300);
+    }
+
+    /// Break-glass names and tag values compare as Rego's `lower` makes them, whether the
+    /// native side lowers a copy (capitals, letters beyond ASCII) or compares in place.
+    #[test]
+    fn break_glass_matches_as_rego_lowers() {
+        let mut worlds = worlds();
+        let users = [
+            (0, json!({"user_name": "alice"}), true),
+            (0, json!({"user_name": "ALICE"}), true),
+            (0, json!({"user_name": "alicE2"}), false),
+            (0, json!({"user_name": "åsa"}), true),
+            (0, json!({"user_name": "ÅSA"}), true),
+            (0, json!({"user_name": "asa"}), false),
+            (
+                0,
+                json!({"user_name": "x", "arn": "ARN:AWS:IAM::1:USER/BOB"}),
+                true,
+            ),
+            (
+                1,
+                json!({"user_name": "x", "tags": {"team": "team-7"}}),
+                true,
+            ),
+            (
+                1,
+                json!({"user_name": "x", "tags": {"team": "tEaM-7"}}),
+                true,
+            ),
+            (
+                1,
+                json!({"user_name": "x", "tags": {"team": "team-8"}}),
+                false,
+            ),
+            (
+                4,
+                json!({"user_name": "x", "tags": {"team": "ÉQUIPE-7"}}),
+                true,
+            ),
+            (
+                4,
+                json!({"user_name": "x", "tags": {"team": "équipe-7"}}),
+                true,
+            ),
+            (
+                4,
+                json!({"user_name": "x", "tags": {"team": "equipe-7"}}),
+                false,
+            ),
+        ];
+        for (world, user, expected) in users {
+            let world = &mut worlds[world];
+            let args = [Value::from(user.clone())];
+            let rego = reference(world, "is_break_glass", &args).unwrap();
+            let native = is_break_glass(&world.env, &args[0]).unwrap();
+            assert_eq!(rego == Value::from(true), expected, "Rego, {user}");
+            assert_eq!(native, expected, "native, {user}");
+        }
     }
 
     /// Every function of the reference file has a native twin, and no native function lacks one.
