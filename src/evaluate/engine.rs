@@ -11,6 +11,7 @@ use super::compiled::{self, Program};
 use super::finding::{Finding, RawFinding};
 use super::input::{snapshot_input, Users};
 use super::native::{self, library, library::Aliases};
+use super::packed::Packed;
 use super::stream::{FindingStream, Parts, Tally};
 use super::{PolicyError, PolicyFile, PolicySet, RuleMetadata};
 use crate::config::{Config, Exception};
@@ -418,7 +419,7 @@ impl Compiled<'_> {
         &self,
         rule: &RuleMetadata,
         limit: std::time::Duration,
-    ) -> Option<Result<Vec<RawFinding>, PolicyError>> {
+    ) -> Option<Result<Vec<Packed>, PolicyError>> {
         let path = format!("{}.deny", rule.package);
         let deadline = std::time::Instant::now() + limit;
         let env = Some(self.env);
@@ -427,7 +428,7 @@ impl Compiled<'_> {
         let mut findings = Vec::new();
         let mut read = |member: Value| match super::deny::finding(&member) {
             Ok(finding) => {
-                findings.push(finding);
+                findings.push(Packed::new(&finding));
                 Ok(())
             }
             // A `deny` that cannot be read: the interpreter gives the reference's error.
@@ -441,7 +442,7 @@ impl Compiled<'_> {
             None => self
                 .program
                 .evaluate(&path, self.input, &self.data, env, deadline)?
-                .map(|value| super::deny::findings(&value)),
+                .map(|value| super::deny::findings(&value).map(|raws| packed(&raws))),
         };
         match read {
             // A `deny` that is not a set of findings: the interpreter gives the reference's
@@ -465,7 +466,7 @@ fn run_rule(
     engine: &mut regorus::Engine,
     rule: &RuleMetadata,
     limit: std::time::Duration,
-) -> Result<Vec<RawFinding>, PolicyError> {
+) -> Result<Vec<Packed>, PolicyError> {
     let query = format!("{}.deny", rule.package);
     let value = engine.eval_rule(query).map_err(|e| {
         if is_time_limit(&e) {
@@ -478,11 +479,18 @@ fn run_rule(
             PolicyError::from_rego(&e, &rule.file)
         }
     })?;
-    super::deny::findings(&value).map_err(|bad| PolicyError::BadFinding {
-        file: rule.file.clone(),
-        rule: rule.id.clone(),
-        message: bad.0,
-    })
+    super::deny::findings(&value)
+        .map(|raws| packed(&raws))
+        .map_err(|bad| PolicyError::BadFinding {
+            file: rule.file.clone(),
+            rule: rule.id.clone(),
+            message: bad.0,
+        })
+}
+
+/// Findings held until the stream reports them, each as its bytes (see [`Packed`]).
+fn packed(raws: &[RawFinding]) -> Vec<Packed> {
+    raws.iter().map(Packed::new).collect()
 }
 
 /// Evaluate `rules` (each rule's `deny` set) with clones of an engine on `workers` threads,
@@ -495,7 +503,7 @@ fn run_rego_rules(
     rules: &[&RuleMetadata],
     limit: std::time::Duration,
     workers: usize,
-) -> Vec<(Result<Vec<RawFinding>, PolicyError>, std::time::Duration)> {
+) -> Vec<(Result<Vec<Packed>, PolicyError>, std::time::Duration)> {
     let engine = engines.native.unwrap_or(engines.reference);
     let run = |engine: &mut regorus::Engine, rule: &RuleMetadata| {
         let started = std::time::Instant::now();

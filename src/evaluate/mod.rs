@@ -14,6 +14,7 @@ pub mod metadata;
 mod native;
 mod objects;
 mod order;
+mod packed;
 pub mod policies;
 pub mod query;
 mod severity;

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 
 use super::engine::{Context, Evaluation, ExceptionStatus};
 use super::finding::{fingerprint, AppliedException, Finding, RawFinding, Remediation, Text};
+use super::packed::Packed;
 use super::{native, order, RuleMetadata, Severity};
 use crate::config::{Exception, ExceptionMatch};
 use crate::snapshot::{Account, Snapshot};
@@ -78,7 +79,7 @@ enum Work<'s> {
     /// compiled), to complete.
     Interpreted {
         rule: usize,
-        raws: Mutex<Vec<RawFinding>>,
+        raws: Mutex<Vec<Packed>>,
     },
     /// A native rule over the users of the accounts with one account id.
     Native {
@@ -111,7 +112,7 @@ pub struct FindingStream<'s> {
 
 /// The findings of interpreted rules, and the native rules to run, by index into the rules.
 pub(super) struct Parts {
-    pub interpreted: Vec<(usize, Vec<RawFinding>)>,
+    pub interpreted: Vec<(usize, Vec<Packed>)>,
     pub native: Vec<(usize, native::UserRule)>,
 }
 
@@ -231,13 +232,13 @@ impl<'s> FindingStream<'s> {
 
 /// Findings grouped by their account id, in the order of the ids (as the report orders
 /// them); none when there are none.
-fn by_account(raws: Vec<RawFinding>) -> impl Iterator<Item = Vec<RawFinding>> {
-    let mut groups: BTreeMap<String, Vec<RawFinding>> = BTreeMap::new();
+fn by_account(raws: Vec<Packed>) -> impl Iterator<Item = Vec<Packed>> {
+    let mut groups: BTreeMap<String, Vec<Packed>> = BTreeMap::new();
     for raw in raws {
-        match groups.get_mut(&raw.account_id) {
+        match groups.get_mut(raw.account_id()) {
             Some(group) => group.push(raw),
             None => {
-                groups.insert(raw.account_id.clone(), vec![raw]);
+                groups.insert(raw.account_id().to_string(), vec![raw]);
             }
         }
     }
@@ -280,8 +281,8 @@ impl Worker {
         let rule = work.rule();
         match work {
             Work::Interpreted { raws, .. } => {
-                let mut raws = raws.lock().unwrap_or_else(|p| p.into_inner());
-                self.raws.append(&mut raws);
+                let raws = std::mem::take(&mut *raws.lock().unwrap_or_else(|p| p.into_inner()));
+                self.raws.extend(raws.iter().map(Packed::unpack));
             }
             Work::Native { run, accounts, .. } => {
                 for account in accounts {
@@ -465,15 +466,15 @@ mod tests {
     /// ids, each keeping the order the rule made them in; no findings, no section.
     #[test]
     fn findings_are_grouped_by_account_in_id_order() {
-        let raws = vec![
+        let raws = [
             raw("222", "b"),
             raw("111", "z"),
             raw("222", "a"),
             raw("", "root"),
             raw("111", "y"),
         ];
-        let groups: Vec<Vec<String>> = by_account(raws)
-            .map(|g| g.into_iter().map(|r| r.message).collect())
+        let groups: Vec<Vec<String>> = by_account(raws.iter().map(Packed::new).collect())
+            .map(|g| g.iter().map(|p| p.unpack().message).collect())
             .collect();
         assert_eq!(
             groups,
