@@ -76,6 +76,72 @@ fn custom_policy_runs_beside_the_bundled_rules() {
     assert!(!count_by_rule(&relaxed).contains_key("ORG001"));
 }
 
+/// A custom rule that makes each finding once per access key, and again from a second body in
+/// another form (a `null` remediation, a list where the first has a set): compiled, each
+/// finding is reported once, exactly as the interpreter reports the set.
+#[test]
+fn a_finding_made_twice_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = |details: &str, extra: &str| {
+        format!(
+            r#"deny contains finding if {{
+	some account in lib.collected_accounts
+	some user in account.users
+	some _ in user.access_keys
+	finding := {{
+		"account_id": account.account_id,
+		"resource": lib.user_resource(user),
+		"message": sprintf("IAM user %s has access keys", [user.user_name]),
+		"details": {{"seen": {details}}},{extra}
+	}}
+}}
+"#
+        )
+    };
+    let policy = format!(
+        "# METADATA\n# title: Keys\n# custom:\n#   id: ORG900\n#   slug: user-keys\n#   severity: low\npackage org.rules.repeats\n\nimport rego.v1\n\nimport data.credwarden.lib\n\n{}\n{}",
+        body(r#"{"a", "b"}"#, ""),
+        body(r#"["a", "b"]"#, "\n\t\t\"remediation\": null,"),
+    );
+    std::fs::write(dir.path().join("repeats.rego"), policy).unwrap();
+    let policy_dir = dir.path().to_str().unwrap();
+    let findings = |engine: &str| {
+        let out = scan_demo(&[
+            "--format", "json", "--policy", policy_dir, "--engine", engine,
+        ])
+        .env("CREDWARDEN_LOG", "credwarden=debug")
+        .output()
+        .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        let log = String::from_utf8_lossy(&out.stderr).to_string();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ours: Vec<serde_json::Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "ORG900")
+            .cloned()
+            .collect();
+        (ours, log)
+    };
+    let (fast, log) = findings("fast");
+    assert!(log.contains("ORG900: compiled"), "{log}");
+    let (interpreted, _) = findings("rego");
+    assert_eq!(fast, interpreted);
+    // One finding per user with keys, never one per key.
+    let users: Vec<&str> = fast
+        .iter()
+        .map(|f| f["resource"]["id"].as_str().unwrap())
+        .collect();
+    let mut distinct = users.clone();
+    distinct.dedup();
+    assert_eq!(users, distinct);
+    assert!(users.len() >= 5, "{users:?}");
+    for f in &fast {
+        assert_eq!(f["details"]["seen"], serde_json::json!(["a", "b"]));
+    }
+}
+
 /// Run a scan that must fail with exit 2 and `message`, and check no output file appears.
 fn rejects(args: &[&str], message: &str) {
     let dir = tempfile::tempdir().unwrap();

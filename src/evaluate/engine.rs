@@ -423,12 +423,15 @@ impl Compiled<'_> {
         let path = format!("{}.deny", rule.package);
         let deadline = std::time::Instant::now() + limit;
         let env = Some(self.env);
-        // A set rule's members are read as they are made, each once, and never held as a
-        // set: the stream sorts the findings into report order itself.
-        let mut findings = Vec::new();
+        // A set rule's members are read as they are made and never held as a set: the stream
+        // sorts the findings into report order itself. A finding made twice is kept once, by
+        // its packed bytes; members that differ only where a finding does not look (a `null`
+        // remediation or none, a set or an array in the details) make the same finding, which
+        // the report would keep once anyway (`order::sort_and_dedup`).
+        let mut findings = Distinct::default();
         let mut read = |member: Value| match super::deny::finding(&member) {
             Ok(finding) => {
-                findings.push(Packed::new(&finding));
+                findings.insert(Packed::new(&finding));
                 Ok(())
             }
             // A `deny` that cannot be read: the interpreter gives the reference's error.
@@ -438,7 +441,7 @@ impl Compiled<'_> {
             .program
             .members(&path, self.input, &self.data, env, deadline, &mut read)
         {
-            Some(done) => done.map(|()| Ok(findings)),
+            Some(done) => done.map(|()| Ok(findings.into_iter().collect())),
             None => self
                 .program
                 .evaluate(&path, self.input, &self.data, env, deadline)?
@@ -487,6 +490,9 @@ fn run_rule(
             message: bad.0,
         })
 }
+
+/// A rule's findings without repeats, in the order made.
+type Distinct = indexmap::IndexSet<Packed, foldhash::fast::FixedState>;
 
 /// Findings held until the stream reports them, each as its bytes (see [`Packed`]).
 fn packed(raws: &[RawFinding]) -> Vec<Packed> {
@@ -651,7 +657,7 @@ mod tests {
                         let reference = native.eval_rule(path.clone()).unwrap();
                         assert_eq!(value, reference, "seed {seed}: {}", rule.id);
                         compiled += 1;
-                        // Member by member, each once: the set's members.
+                        // Member by member as made: the set's members, some made twice.
                         let mut members = Vec::new();
                         let mut add = |v: Value| {
                             members.push(v);
@@ -661,6 +667,7 @@ mod tests {
                         if let Some(done) = done {
                             done.unwrap_or_else(|e| panic!("{}: {e:?}", rule.id));
                             members.sort();
+                            members.dedup();
                             let Value::Set(set) = &reference else {
                                 panic!("{}: not a set", rule.id)
                             };

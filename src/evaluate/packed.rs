@@ -15,7 +15,8 @@ use serde_json::{Map, Number, Value};
 use super::finding::{RawFinding, RawRemediation, Resource};
 use super::text::{Detail, Fields, Text};
 
-/// A [`RawFinding`]'s bytes.
+/// A [`RawFinding`]'s bytes: two findings are equal exactly when their bytes are.
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct Packed(Box<[u8]>);
 
 impl Packed {

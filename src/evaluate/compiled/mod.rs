@@ -14,7 +14,6 @@
 mod builtins;
 #[cfg(test)]
 mod differential;
-mod distinct;
 mod ir;
 mod lower;
 mod once;
@@ -157,10 +156,10 @@ impl Program {
         Some(run::Run::new(self, input, data, env, deadline).rule(id))
     }
 
-    /// Give `add` each member of the set rule at `path` (one of the entries) once, in the
-    /// order made: what [`Program::evaluate`] gives, member by member while each is fresh,
-    /// never held as a set (the caller sorts them its own way). `None` when the rule was
-    /// not compiled or is not a set rule.
+    /// Give `add` each member of the set rule at `path` (one of the entries) as it is made:
+    /// what [`Program::evaluate`] gives, member by member while each is fresh, never held as
+    /// a set. A member made twice is given twice; the caller tells them apart its own way.
+    /// `None` when the rule was not compiled or is not a set rule.
     pub(crate) fn members(
         &self,
         path: &str,

@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use regorus::Value;
 
-use super::distinct::Distinct;
 use super::ir::*;
 use super::Program;
 use crate::evaluate::native::library;
@@ -116,9 +115,9 @@ impl<'p> Run<'p> {
         Ok(value)
     }
 
-    /// Give `add` each member of the set rule `id` (`r contains x if …`) once, in the order
-    /// made (the first of equal members): what its value holds, without holding it. `None`
-    /// for a rule of another kind.
+    /// Give `add` each member of the set rule `id` (`r contains x if …`) as it is made, in
+    /// the interpreter's order, a member made twice given twice: what its value holds,
+    /// without holding it. `None` for a rule of another kind.
     pub(super) fn members(
         &mut self,
         id: RuleId,
@@ -128,13 +127,7 @@ impl<'p> Run<'p> {
         if !matches!(rule.kind, RuleKind::PartialSet) {
             return None;
         }
-        let mut seen = Distinct::default();
-        Some(self.gather(rule, &mut |v| {
-            if seen.first(&v) {
-                add(v)?;
-            }
-            Ok(())
-        }))
+        Some(self.gather(rule, add))
     }
 
     /// Every member of the set rule `rule`, in the interpreter's order, duplicates included.
