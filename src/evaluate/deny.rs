@@ -16,6 +16,7 @@ use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
 use serde::de::{self, Deserialize, IntoDeserializer, Visitor};
 
 use super::finding::RawFinding;
+use super::packed::Packed;
 
 /// Why a `deny` set could not be read: what is wrong, in words for the policy's author.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,6 +52,16 @@ pub(crate) fn finding(item: &Value) -> Result<RawFinding, BadDeny> {
     })
 }
 
+/// The finding of one member of a `deny` set, packed: [`finding`], then [`Packed::new`], but
+/// read straight into its bytes where it has the usual shape (no `RawFinding` made and
+/// dropped).
+pub(crate) fn packed(item: &Value) -> Result<Packed, BadDeny> {
+    if let Some(packed) = quick::packed(item) {
+        return Ok(packed);
+    }
+    finding(item).map(|raw| Packed::new(&raw))
+}
+
 /// What a value is, as the error about a `deny` that is not a set says it.
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -82,6 +93,117 @@ mod quick {
 
     use super::Reader;
     use crate::evaluate::finding::{Detail, Fields, RawFinding, RawRemediation, Resource, Text};
+    use crate::evaluate::packed::{Out, Packed, Parts};
+
+    /// [`finding`] packed as it is read, where `finding` would read it (else `None`): the
+    /// same members, the same checks, in the packed order.
+    pub(super) fn packed(item: &Value) -> Option<Packed> {
+        let Value::Object(object) = item else {
+            return None;
+        };
+        let (mut account_id, mut resource, mut message) = (None, None, None);
+        let (mut remediation, mut details) = (None, &Value::Null);
+        for (key, value) in object.iter_sorted() {
+            match key_str(key)? {
+                "account_id" => account_id = Some(str_of(value)?),
+                "resource" => resource = Some(value),
+                "message" => message = Some(str_of(value)?),
+                "remediation" => remediation = remediation_parts(value)?,
+                "details" => details = value,
+                _ => return None,
+            }
+        }
+        let (kind, id, arn, user) = resource_parts(resource?)?;
+        let remediation = match remediation {
+            Some((action, params)) => {
+                let write = move |out: &mut Out| write_fields(out, params);
+                Some((str_of(action)?, write))
+            }
+            None => None,
+        };
+        Packed::of(Parts {
+            account_id: account_id?,
+            kind: str_of(kind)?,
+            id,
+            arn,
+            user,
+            message: message?,
+            remediation,
+            details: |out: &mut Out| write_fields(out, details),
+        })
+    }
+
+    fn str_of(value: &Value) -> Option<&str> {
+        match value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A resource's type (a string value, shared by [`resource`]), id, ARN and user.
+    fn resource_parts(value: &Value) -> Option<(&Value, &str, &str, Option<&str>)> {
+        let Value::Object(object) = value else {
+            return None;
+        };
+        let (mut kind, mut id, mut arn, mut user) = (None, None, None, None);
+        for (key, value) in object.iter_sorted() {
+            match key_str(key)? {
+                "type" => kind = Some(str_of(value).map(|_| value)?),
+                "id" => id = Some(str_of(value)?),
+                "arn" => arn = Some(str_of(value)?),
+                "user" => {
+                    user = match value {
+                        Value::Null => None,
+                        other => Some(str_of(other)?),
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some((kind?, id?, arn?, user))
+    }
+
+    /// A remediation's action (a string value) and parameters (`null` when absent):
+    /// `Some(None)` for a `null` remediation.
+    fn remediation_parts(value: &Value) -> Option<Option<(&Value, &Value)>> {
+        let object = match value {
+            Value::Null => return Some(None),
+            Value::Object(object) => object,
+            _ => return None,
+        };
+        let (mut action, mut params) = (None, &Value::Null);
+        for (key, value) in object.iter_sorted() {
+            match key_str(key)? {
+                "action" => action = Some(str_of(value).map(|_| value)?),
+                "params" => params = value,
+                _ => return None,
+            }
+        }
+        Some(Some((action?, params)))
+    }
+
+    /// An object's members as [`fields`] reads them (a `null` is none), packed.
+    fn write_fields(out: &mut Out, value: &Value) -> Option<()> {
+        let object = match value {
+            Value::Null => {
+                out.fields_of(0);
+                return Some(());
+            }
+            Value::Object(object) => object,
+            _ => return None,
+        };
+        out.fields_of(object.len());
+        for (key, value) in object.iter_sorted() {
+            out.key(key_str(key)?);
+            match value {
+                Value::Null => out.null(),
+                Value::Bool(b) => out.bool(*b),
+                Value::String(s) => out.text(s),
+                other => out.detail(&detail(other)?),
+            }
+        }
+        Some(())
+    }
 
     pub(super) fn finding(item: &Value) -> Option<RawFinding> {
         let Value::Object(object) = item else {
@@ -133,50 +255,23 @@ mod quick {
     }
 
     fn resource(value: &Value) -> Option<Resource> {
-        let Value::Object(object) = value else {
-            return None;
-        };
-        let (mut kind, mut id, mut arn, mut user) = (None, None, None, None);
-        for (key, value) in object.iter_sorted() {
-            match key_str(key)? {
-                "type" => kind = Some(text(value)?),
-                "id" => id = Some(string(value)?),
-                "arn" => arn = Some(string(value)?),
-                "user" => {
-                    user = match value {
-                        Value::Null => None,
-                        other => Some(string(other)?),
-                    }
-                }
-                _ => return None,
-            }
-        }
+        let (kind, id, arn, user) = resource_parts(value)?;
         Some(Resource {
-            kind: kind?,
-            id: id?,
-            arn: arn?,
-            user,
+            kind: text(kind)?,
+            id: id.to_string(),
+            arn: arn.to_string(),
+            user: user.map(str::to_string),
         })
     }
 
     /// `Some(None)` for a `null` remediation.
     fn remediation(value: &Value) -> Option<Option<RawRemediation>> {
-        let object = match value {
-            Value::Null => return Some(None),
-            Value::Object(object) => object,
-            _ => return None,
+        let Some((action, params)) = remediation_parts(value)? else {
+            return Some(None);
         };
-        let (mut action, mut params) = (None, Fields::new());
-        for (key, value) in object.iter_sorted() {
-            match key_str(key)? {
-                "action" => action = Some(text(value)?),
-                "params" => params = fields(value)?,
-                _ => return None,
-            }
-        }
         Some(Some(RawRemediation {
-            action: action?,
-            params,
+            action: text(action)?,
+            params: fields(params)?,
         }))
     }
 
@@ -449,10 +544,18 @@ mod tests {
             panic!("not a set: {deny}")
         };
         assert_eq!(members.len(), findings.len());
-        let (mut quick, mut good) = (0, 0);
+        let (mut quick, mut good, mut packed_quick) = (0, 0, 0);
         for member in members.iter() {
             let serde = RawFinding::deserialize(Reader(member));
             good += usize::from(serde.is_ok());
+            // Packed straight from the value, or through the finding: the same bytes.
+            let through = finding(member).map(|raw| Packed::new(&raw));
+            match (packed(member), through) {
+                (Ok(a), Ok(b)) => assert!(a == b, "{member}: packed differently"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{member}"),
+                (a, b) => panic!("{member}: {:?} against {:?}", a.is_ok(), b.is_ok()),
+            }
+            packed_quick += usize::from(quick::packed(member).is_some());
             if let Some(read) = quick::finding(member) {
                 quick += 1;
                 let serde = serde.unwrap_or_else(|e| panic!("{member}: only quick reads it: {e}"));
@@ -464,6 +567,8 @@ mod tests {
             good >= 100 && quick > good / 2,
             "{quick} quick of {good} good"
         );
+        // Every finding read quickly is packed straight from its value too.
+        assert_eq!(packed_quick, quick);
     }
 
     #[test]

@@ -429,9 +429,9 @@ impl Compiled<'_> {
         // remediation or none, a set or an array in the details) make the same finding, which
         // the report would keep once anyway (`order::sort_and_dedup`).
         let mut findings = Distinct::default();
-        let mut read = |member: Value| match super::deny::finding(&member) {
+        let mut read = |member: Value| match super::deny::packed(&member) {
             Ok(finding) => {
-                findings.insert(Packed::new(&finding));
+                findings.insert(finding);
                 Ok(())
             }
             // A `deny` that cannot be read: the interpreter gives the reference's error.

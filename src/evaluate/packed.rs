@@ -19,32 +19,76 @@ use super::text::{Detail, Fields, Text};
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct Packed(Box<[u8]>);
 
+/// A finding's parts, to be packed in one order whatever they are read from: a `RawFinding`,
+/// or a rule's value read in place (`deny::packed`). `remediation` is its action and the
+/// writer of its parameters; the writers of fields give up (`None`) on what they cannot write,
+/// and the packing with them.
+pub(crate) struct Parts<'a, P, D> {
+    pub(crate) account_id: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) arn: &'a str,
+    pub(crate) user: Option<&'a str>,
+    pub(crate) message: &'a str,
+    pub(crate) remediation: Option<(&'a str, P)>,
+    pub(crate) details: D,
+}
+
 impl Packed {
     pub(crate) fn new(raw: &RawFinding) -> Packed {
+        let params = raw.remediation.as_ref().map(|r| {
+            let write = |out: &mut Out| {
+                out.fields(&r.params);
+                Some(())
+            };
+            (r.action.as_str(), write)
+        });
+        let parts = Parts {
+            account_id: &raw.account_id,
+            kind: &raw.resource.kind,
+            id: &raw.resource.id,
+            arn: &raw.resource.arn,
+            user: raw.resource.user.as_deref(),
+            message: &raw.message,
+            remediation: params,
+            details: |out: &mut Out| {
+                out.fields(&raw.details);
+                Some(())
+            },
+        };
+        Packed::of(parts).expect("a finding's fields are written")
+    }
+
+    /// The finding of `parts`; `None` when a writer of fields gives up.
+    pub(crate) fn of<P, D>(parts: Parts<'_, P, D>) -> Option<Packed>
+    where
+        P: FnOnce(&mut Out) -> Option<()>,
+        D: FnOnce(&mut Out) -> Option<()>,
+    {
         let mut out = Out(Vec::with_capacity(256));
         // The account id first: the stream groups by it without unpacking the rest.
-        out.str(&raw.account_id);
-        out.str(&raw.resource.kind);
-        out.str(&raw.resource.id);
-        out.str(&raw.resource.arn);
-        match &raw.resource.user {
+        out.str(parts.account_id);
+        out.str(parts.kind);
+        out.str(parts.id);
+        out.str(parts.arn);
+        match parts.user {
             None => out.byte(0),
             Some(user) => {
                 out.byte(1);
                 out.str(user);
             }
         }
-        out.str(&raw.message);
-        match &raw.remediation {
+        out.str(parts.message);
+        match parts.remediation {
             None => out.byte(0),
-            Some(r) => {
+            Some((action, params)) => {
                 out.byte(1);
-                out.str(&r.action);
-                out.fields(&r.params);
+                out.str(action);
+                params(&mut out)?;
             }
         }
-        out.fields(&raw.details);
-        Packed(out.0.into_boxed_slice())
+        (parts.details)(&mut out)?;
+        Some(Packed(out.0.into_boxed_slice()))
     }
 
     /// The finding's account id, read in place.
@@ -104,9 +148,33 @@ const STRING: u8 = 6;
 const ARRAY: u8 = 7;
 const OBJECT: u8 = 8;
 
-struct Out(Vec<u8>);
+/// Where a finding is packed.
+pub(crate) struct Out(Vec<u8>);
 
 impl Out {
+    /// The start of an object's fields: how many follow (each a [`Out::key`] and a detail).
+    pub(crate) fn fields_of(&mut self, count: usize) {
+        self.number(count as u64);
+    }
+
+    pub(crate) fn key(&mut self, key: &str) {
+        self.str(key);
+    }
+
+    pub(crate) fn null(&mut self) {
+        self.byte(NULL);
+    }
+
+    pub(crate) fn bool(&mut self, b: bool) {
+        self.byte(if b { TRUE } else { FALSE });
+    }
+
+    /// A string detail, as [`Detail::Str`] is packed.
+    pub(crate) fn text(&mut self, s: &str) {
+        self.byte(STR);
+        self.str(s);
+    }
+
     fn byte(&mut self, b: u8) {
         self.0.push(b);
     }
@@ -126,25 +194,22 @@ impl Out {
     }
 
     fn fields(&mut self, fields: &Fields) {
-        self.number(fields.len() as u64);
+        self.fields_of(fields.len());
         for (key, detail) in fields.iter() {
-            self.str(key);
+            self.key(key);
             self.detail(detail);
         }
     }
 
-    fn detail(&mut self, detail: &Detail) {
+    pub(crate) fn detail(&mut self, detail: &Detail) {
         match detail {
-            Detail::Null => self.byte(NULL),
-            Detail::Bool(b) => self.byte(if *b { TRUE } else { FALSE }),
+            Detail::Null => self.null(),
+            Detail::Bool(b) => self.bool(*b),
             Detail::Int(n) => {
                 self.byte(INT);
                 self.0.extend_from_slice(&n.to_le_bytes());
             }
-            Detail::Str(s) => {
-                self.byte(STR);
-                self.str(s);
-            }
+            Detail::Str(s) => self.text(s),
             Detail::Objects(items) => {
                 self.byte(OBJECTS);
                 self.number(items.len() as u64);
@@ -161,8 +226,8 @@ impl Out {
 
     fn json(&mut self, value: &Value) {
         match value {
-            Value::Null => self.byte(NULL),
-            Value::Bool(b) => self.byte(if *b { TRUE } else { FALSE }),
+            Value::Null => self.null(),
+            Value::Bool(b) => self.bool(*b),
             Value::Number(n) => {
                 if let Some(u) = n.as_u64() {
                     self.byte(UNSIGNED);
