@@ -76,7 +76,7 @@ impl Tally {
 /// One section of work, in report order.
 enum Work<'s> {
     /// The findings with one account id that a rule produced in the interpreter (or
-    /// compiled), to complete.
+    /// compiled), packed until their section unpacks and completes them.
     Interpreted {
         rule: usize,
         raws: Mutex<Vec<Packed>>,
