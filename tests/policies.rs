@@ -76,6 +76,28 @@ fn custom_policy_runs_beside_the_bundled_rules() {
     assert!(!count_by_rule(&relaxed).contains_key("ORG001"));
 }
 
+/// The findings of rule `id` in a scan of the demo with the custom policies of `policy_dir`
+/// and `engine`, and the scan's debug log.
+fn custom_findings(policy_dir: &str, id: &str, engine: &str) -> (Vec<serde_json::Value>, String) {
+    let out = scan_demo(&[
+        "--format", "json", "--policy", policy_dir, "--engine", engine,
+    ])
+    .env("CREDWARDEN_LOG", "credwarden=debug")
+    .output()
+    .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr).to_string();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Vec<serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == id)
+        .cloned()
+        .collect();
+    (ours, log)
+}
+
 /// A custom rule that makes each finding once per access key, and again from a second body in
 /// another form (a `null` remediation, a list where the first has a set): compiled, each
 /// finding is reported once, exactly as the interpreter reports the set.
@@ -105,25 +127,7 @@ fn a_finding_made_twice_is_reported_once() {
     );
     std::fs::write(dir.path().join("repeats.rego"), policy).unwrap();
     let policy_dir = dir.path().to_str().unwrap();
-    let findings = |engine: &str| {
-        let out = scan_demo(&[
-            "--format", "json", "--policy", policy_dir, "--engine", engine,
-        ])
-        .env("CREDWARDEN_LOG", "credwarden=debug")
-        .output()
-        .unwrap();
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
-        let log = String::from_utf8_lossy(&out.stderr).to_string();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let ours: Vec<serde_json::Value> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule_id"] == "ORG900")
-            .cloned()
-            .collect();
-        (ours, log)
-    };
+    let findings = |engine: &str| custom_findings(policy_dir, "ORG900", engine);
     let (fast, log) = findings("fast");
     assert!(log.contains("ORG900: compiled"), "{log}");
     let (interpreted, _) = findings("rego");
@@ -140,6 +144,150 @@ fn a_finding_made_twice_is_reported_once() {
     for f in &fast {
         assert_eq!(f["details"]["seen"], serde_json::json!(["a", "b"]));
     }
+}
+
+/// The findings of a custom rule made from the parts of its object literals (`lib.manual`,
+/// details and remediations written in the rule): the same findings as the interpreter's, in
+/// every form the packing reads from its parts and every one it leaves to the made value —
+/// a `task` already among `lib.manual`'s parameters (merged), parameters that are a made
+/// object, a remediation and a resource written as literals, an object among the details,
+/// a literal undefined where a member is missing (no finding, not an error).
+#[test]
+fn findings_made_from_their_parts_are_the_interpreters() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"# METADATA
+# title: Parts
+# custom:
+#   id: ORG901
+#   slug: parts
+#   severity: low
+package org.rules.parts
+
+import rego.v1
+
+import data.credwarden.lib
+
+fixed := {"user_name": "x", "why": "made"}
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
+	finding := {
+		"account_id": account.account_id,
+		"resource": lib.user_resource(user),
+		"message": sprintf("manual for %s", [user.user_name]),
+		"remediation": lib.manual({"user_name": user.user_name, "z": 1, "a": [1, {"b": null}]}, "do it"),
+		"details": {"nested": {"path": user.path, "n": 2}, "mfa": user.mfa_active, "none": null},
+	}
+}
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
+	finding := {
+		"account_id": account.account_id,
+		"resource": lib.user_resource(user),
+		"message": sprintf("task merged for %s", [user.user_name]),
+		"remediation": lib.manual({"task": {"old": 1}, "user_name": user.user_name}, {"new": 2}),
+	}
+}
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
+	finding := {
+		"account_id": account.account_id,
+		"resource": {"type": "aws_iam_user", "id": user.user_name, "arn": user.arn, "user": user.user_name},
+		"message": sprintf("made params for %s", [user.user_name]),
+		"remediation": {"action": "delete_login_profile", "params": fixed},
+		"details": {},
+	}
+}
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
+	finding := {
+		"account_id": account.account_id,
+		"resource": lib.user_resource(user),
+		"message": sprintf("only where tagged %s", [user.user_name]),
+		"remediation": lib.manual(fixed, user.tags["contract-end"]),
+		"details": {"ends": user.tags["contract-end"]},
+	}
+}
+"#;
+    std::fs::write(dir.path().join("parts.rego"), policy).unwrap();
+    let policy_dir = dir.path().to_str().unwrap();
+    let findings = |engine: &str| custom_findings(policy_dir, "ORG901", engine);
+    let (fast, log) = findings("fast");
+    assert!(log.contains("ORG901: compiled"), "{log}");
+    assert!(!log.contains("ORG901: the interpreter"), "{log}");
+    let (interpreted, _) = findings("rego");
+    assert_eq!(fast, interpreted);
+    let count = |prefix: &str| {
+        fast.iter()
+            .filter(|f| f["message"].as_str().unwrap().starts_with(prefix))
+            .count()
+    };
+    let users = count("manual for");
+    assert!(users >= 10, "{fast:#?}");
+    assert_eq!(count("task merged"), users);
+    assert_eq!(count("made params"), users);
+    let tagged = count("only where tagged");
+    assert!(tagged > 0 && tagged < users, "{tagged} of {users}");
+    let merged = fast
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().starts_with("task merged"))
+        .unwrap();
+    assert_eq!(
+        merged["remediation"]["params"]["task"],
+        serde_json::json!({"old": 1, "new": 2})
+    );
+}
+
+/// A custom rule whose `lib.manual` is given parameters that are not an object fails the
+/// scan with the interpreter's error, compiled or not.
+#[test]
+fn manual_parameters_that_are_not_an_object_fail_as_in_the_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"# METADATA
+# title: Bad parameters
+# custom:
+#   id: ORG902
+#   slug: bad-params
+#   severity: low
+package org.rules.bad_params
+
+import rego.v1
+
+import data.credwarden.lib
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
+	finding := {
+		"account_id": account.account_id,
+		"resource": lib.user_resource(user),
+		"message": "bad",
+		"remediation": lib.manual(user.user_name, "do it"),
+	}
+}
+"#;
+    std::fs::write(dir.path().join("bad_params.rego"), policy).unwrap();
+    let policy_dir = dir.path().to_str().unwrap();
+    let failure = |engine: &str| {
+        let out = scan_demo(&[
+            "--format", "json", "--policy", policy_dir, "--engine", engine,
+        ])
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(out.stdout.is_empty());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let fast = failure("fast");
+    assert!(fast.contains("object.union"), "{fast}");
+    assert_eq!(fast, failure("rego"));
 }
 
 /// Run a scan that must fail with exit 2 and `message`, and check no output file appears.

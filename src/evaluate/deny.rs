@@ -15,6 +15,7 @@ use regorus::Value;
 use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
 use serde::de::{self, Deserialize, IntoDeserializer, Visitor};
 
+use super::compiled::Lazy;
 use super::finding::RawFinding;
 use super::packed::Packed;
 
@@ -62,6 +63,15 @@ pub(crate) fn packed(item: &Value) -> Result<Packed, BadDeny> {
     finding(item).map(|raw| Packed::new(&raw))
 }
 
+/// [`packed`] of a member given as its parts: packed straight from them where it has the
+/// usual shape, else made into its value and read as that is (the same bytes or error).
+pub(crate) fn packed_lazy(item: Lazy) -> Result<Packed, BadDeny> {
+    if let Some(packed) = quick::packed_lazy(&item) {
+        return Ok(packed);
+    }
+    packed(&item.into_value())
+}
+
 /// What a value is, as the error about a `deny` that is not a set says it.
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -92,6 +102,7 @@ mod quick {
     use serde::Deserialize;
 
     use super::Reader;
+    use crate::evaluate::compiled::Lazy;
     use crate::evaluate::finding::{Detail, Fields, RawFinding, RawRemediation, Resource, Text};
     use crate::evaluate::packed::{Out, Packed, Parts};
 
@@ -101,36 +112,141 @@ mod quick {
         let Value::Object(object) = item else {
             return None;
         };
-        let (mut account_id, mut resource, mut message) = (None, None, None);
-        let (mut remediation, mut details) = (None, &Value::Null);
+        let mut read = Read::default();
         for (key, value) in object.iter_sorted() {
             match key_str(key)? {
-                "account_id" => account_id = Some(str_of(value)?),
-                "resource" => resource = Some(value),
-                "message" => message = Some(str_of(value)?),
-                "remediation" => remediation = remediation_parts(value)?,
-                "details" => details = value,
+                "account_id" => read.account_id = Some(str_of(value)?),
+                "resource" => read.resource = Some(value),
+                "message" => read.message = Some(str_of(value)?),
+                "remediation" => {
+                    let parts = remediation_parts(value)?;
+                    read.remediation = parts.map(|(action, params)| (action, Part::Value(params)));
+                }
+                "details" => read.details = Part::Value(value),
                 _ => return None,
             }
         }
-        let (kind, id, arn, user) = resource_parts(resource?)?;
-        let remediation = match remediation {
-            Some((action, params)) => {
-                let write = move |out: &mut Out| write_fields(out, params);
-                Some((str_of(action)?, write))
-            }
-            None => None,
+        read.pack()
+    }
+
+    /// [`packed`] of a member given as its parts ([`Lazy`]): the same members, the same
+    /// checks, the same bytes. A member that is not a plain value where the finding reads a
+    /// string or a resource is left to the caller, which makes the value.
+    pub(super) fn packed_lazy(item: &Lazy) -> Option<Packed> {
+        let members = match item {
+            Lazy::Value(value) => return packed(value),
+            Lazy::Object(members) => members,
         };
-        Packed::of(Parts {
-            account_id: account_id?,
-            kind: str_of(kind)?,
-            id,
-            arn,
-            user,
-            message: message?,
-            remediation,
-            details: |out: &mut Out| write_fields(out, details),
-        })
+        let mut read = Read::default();
+        for (key, value) in members {
+            match key_str(key)? {
+                "account_id" => read.account_id = Some(str_of(made(value)?)?),
+                "resource" => read.resource = Some(made(value)?),
+                "message" => read.message = Some(str_of(made(value)?)?),
+                "remediation" => read.remediation = lazy_remediation_parts(value)?,
+                "details" => read.details = part(value),
+                _ => return None,
+            }
+        }
+        read.pack()
+    }
+
+    /// A finding's members as they are read, from a value or from its parts.
+    #[derive(Default)]
+    struct Read<'a> {
+        account_id: Option<&'a str>,
+        resource: Option<&'a Value>,
+        message: Option<&'a str>,
+        /// The action (a string value) and the parameters.
+        remediation: Option<(&'a Value, Part<'a>)>,
+        details: Part<'a>,
+    }
+
+    impl Read<'_> {
+        fn pack(self) -> Option<Packed> {
+            let (kind, id, arn, user) = resource_parts(self.resource?)?;
+            let remediation = match self.remediation {
+                Some((action, params)) => {
+                    let write = move |out: &mut Out| write_part(out, params);
+                    Some((str_of(action)?, write))
+                }
+                None => None,
+            };
+            let details = self.details;
+            Packed::of(Parts {
+                account_id: self.account_id?,
+                kind: str_of(kind)?,
+                id,
+                arn,
+                user,
+                message: self.message?,
+                remediation,
+                details: move |out: &mut Out| write_part(out, details),
+            })
+        }
+    }
+
+    /// Where a finding reads fields (a remediation's parameters, the details): a value, an
+    /// object not made, or nothing (as `null`).
+    #[derive(Clone, Copy, Default)]
+    enum Part<'a> {
+        Value(&'a Value),
+        Lazy(&'a [(Value, Lazy)]),
+        #[default]
+        Absent,
+    }
+
+    fn part(lazy: &Lazy) -> Part<'_> {
+        match lazy {
+            Lazy::Value(value) => Part::Value(value),
+            Lazy::Object(members) => Part::Lazy(members),
+        }
+    }
+
+    fn made(lazy: &Lazy) -> Option<&Value> {
+        match lazy {
+            Lazy::Value(value) => Some(value),
+            Lazy::Object(_) => None,
+        }
+    }
+
+    /// [`remediation_parts`] of a remediation given as its parts.
+    fn lazy_remediation_parts(lazy: &Lazy) -> Option<Option<(&Value, Part<'_>)>> {
+        let members = match lazy {
+            Lazy::Value(value) => {
+                let parts = remediation_parts(value)?;
+                return Some(parts.map(|(action, params)| (action, Part::Value(params))));
+            }
+            Lazy::Object(members) => members,
+        };
+        let (mut action, mut params) = (None, Part::Absent);
+        for (key, value) in members {
+            match key_str(key)? {
+                "action" => action = Some(made(value).filter(|v| str_of(v).is_some())?),
+                "params" => params = part(value),
+                _ => return None,
+            }
+        }
+        Some(Some((action?, params)))
+    }
+
+    /// [`write_fields`] of fields given as their parts.
+    fn write_part(out: &mut Out, part: Part<'_>) -> Option<()> {
+        let members = match part {
+            Part::Value(value) => return write_fields(out, value),
+            Part::Absent => return write_fields(out, &Value::Null),
+            Part::Lazy(members) => members,
+        };
+        out.fields_of(members.len());
+        for (key, value) in members {
+            out.key(key_str(key)?);
+            match value {
+                Lazy::Value(value) => write_value(out, value)?,
+                // An object among the details: made, and read as one.
+                Lazy::Object(_) => out.detail(&detail(&value.clone().into_value())?),
+            }
+        }
+        Some(())
     }
 
     fn str_of(value: &Value) -> Option<&str> {
@@ -195,12 +311,18 @@ mod quick {
         out.fields_of(object.len());
         for (key, value) in object.iter_sorted() {
             out.key(key_str(key)?);
-            match value {
-                Value::Null => out.null(),
-                Value::Bool(b) => out.bool(*b),
-                Value::String(s) => out.text(s),
-                other => out.detail(&detail(other)?),
-            }
+            write_value(out, value)?;
+        }
+        Some(())
+    }
+
+    /// A field's value as [`fields`] reads it, packed.
+    fn write_value(out: &mut Out, value: &Value) -> Option<()> {
+        match value {
+            Value::Null => out.null(),
+            Value::Bool(b) => out.bool(*b),
+            Value::String(s) => out.text(s),
+            other => out.detail(&detail(other)?),
         }
         Some(())
     }

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use regorus::Value;
 use serde::Serialize;
 
 use super::compiled::{self, Program};
@@ -429,7 +428,7 @@ impl Compiled<'_> {
         // remediation or none, a set or an array in the details) make the same finding, which
         // the report would keep once anyway (`order::sort_and_dedup`).
         let mut findings = Distinct::default();
-        let mut read = |member: Value| match super::deny::packed(&member) {
+        let mut read = |member: compiled::Lazy| match super::deny::packed_lazy(member) {
             Ok(finding) => {
                 findings.insert(finding);
                 Ok(())
@@ -580,6 +579,7 @@ pub(crate) fn is_time_limit(err: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regorus::Value;
 
     fn paths(engine: &regorus::Engine) -> Vec<String> {
         let sources = engine.get_policies().unwrap();
@@ -659,8 +659,13 @@ mod tests {
                         compiled += 1;
                         // Member by member as made: the set's members, some made twice.
                         let mut members = Vec::new();
-                        let mut add = |v: Value| {
-                            members.push(v);
+                        let mut add = |v: compiled::Lazy| {
+                            // Packed from its parts as from its value.
+                            let value = v.clone().into_value();
+                            let quick = crate::evaluate::deny::packed_lazy(v);
+                            let made = crate::evaluate::deny::packed(&value);
+                            assert!(quick == made, "{}: {value:?}", rule.id);
+                            members.push(value);
                             Ok(())
                         };
                         let done = program.members(&path, &input, &data, Some(&env), far, &mut add);

@@ -85,13 +85,28 @@ pub(super) struct Template {
     /// The keys, each with a placeholder value.
     pub(super) object: regorus::value::Object,
     pub(super) fields: Vec<(Value, Expr)>,
+    /// For each key in the object's order, the index of its field.
+    pub(super) order: Vec<usize>,
 }
 
 pub(super) enum Callee {
     Builtin(Builtin),
-    /// A function of the credwarden library that runs natively on the fast path.
-    Library(Function),
+    /// A function of the credwarden library that runs natively on the fast path, and how its
+    /// value is given lazily, if it can be.
+    Library(Function, Option<Made>),
     Function(FunctionId),
+}
+
+/// A library function whose value [`super::run::Run::lazy`] gives as its parts.
+pub(super) enum Made {
+    /// `lib.manual(params, task)`: `{"action": "manual", "params": object.union(params,
+    /// {"task": task})}`. The keys and the action, made once.
+    Manual {
+        action: Value,
+        params: Value,
+        task: Value,
+        manual: Value,
+    },
 }
 
 /// What a value is matched against: `x := v`, `some [a, _] in c`, a parameter.

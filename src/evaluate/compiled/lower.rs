@@ -243,7 +243,7 @@ fn template(fields: Vec<(Expr, Expr)>) -> Expr {
         return Expr::Object(fields);
     }
     let object: regorus::value::Object = keys.iter().map(|k| ((*k).clone(), Value::Null)).collect();
-    let fields = fields
+    let fields: Vec<(Value, Expr)> = fields
         .into_iter()
         .map(|(k, v)| match k {
             Expr::Const(k) => (k, v),
@@ -254,9 +254,19 @@ fn template(fields: Vec<(Expr, Expr)>) -> Expr {
         Value::Object(o) => (*o).clone(),
         _ => unreachable!("an object"),
     };
+    let order = frozen
+        .keys_sorted()
+        .map(|key| {
+            fields
+                .iter()
+                .position(|(k, _)| k == key)
+                .expect("every key has its field")
+        })
+        .collect();
     Expr::Template(Box::new(Template {
         object: frozen,
         fields,
+        order,
     }))
 }
 
@@ -1100,7 +1110,7 @@ impl<'a> Lowering<'a> {
         let spelled = dotted(field(call, "fcn")?)?;
         let args = self.exprs(module, scope, field(call, "params")?)?;
         let callee = self.callee(module, &spelled, args.len())?;
-        let library_field = matches!(callee, Callee::Library(_))
+        let library_field = matches!(callee, Callee::Library(..))
             && self
                 .library
                 .and_then(|l| l.names.get(&spelled.join(".")))
@@ -1162,7 +1172,15 @@ impl<'a> Lowering<'a> {
         if let Some(library) = self.library {
             if let Some(name) = library.names.get(&spelled_path) {
                 return match library::function(name) {
-                    Some((arity, body)) if arity == nargs => Ok(Callee::Library(body)),
+                    Some((arity, body)) if arity == nargs => {
+                        let made = (name == "manual").then(|| Made::Manual {
+                            action: Value::from("action"),
+                            params: Value::from("params"),
+                            task: Value::from("task"),
+                            manual: Value::from("manual"),
+                        });
+                        Ok(Callee::Library(body, made))
+                    }
                     _ => unsupported(format!("a call of {spelled_path}")),
                 };
             }

@@ -15,6 +15,7 @@ mod builtins;
 #[cfg(test)]
 mod differential;
 mod ir;
+pub(crate) mod lazy;
 mod lower;
 mod once;
 mod run;
@@ -29,6 +30,7 @@ pub(crate) use lower::{NativeLibrary, Unsupported};
 pub(crate) use run::Stop;
 
 use crate::evaluate::native::library;
+pub(crate) use lazy::Lazy;
 
 /// The syntax tree of every policy of `engine`, each with its text: what regorus's
 /// `get_ast_as_json` gives, made as a JSON value directly (a fifth of the time: no text
@@ -158,8 +160,9 @@ impl Program {
 
     /// Give `add` each member of the set rule at `path` (one of the entries) as it is made:
     /// what [`Program::evaluate`] gives, member by member while each is fresh, never held as
-    /// a set. A member made twice is given twice; the caller tells them apart its own way.
-    /// `None` when the rule was not compiled or is not a set rule.
+    /// a set, each as its parts ([`Lazy`]). A member made twice is given twice; the caller
+    /// tells them apart its own way. `None` when the rule was not compiled or is not a set
+    /// rule.
     pub(crate) fn members(
         &self,
         path: &str,
@@ -167,7 +170,7 @@ impl Program {
         data: &Value,
         env: Option<&library::Env>,
         deadline: Instant,
-        add: &mut dyn FnMut(Value) -> Result<(), Stop>,
+        add: &mut dyn FnMut(Lazy) -> Result<(), Stop>,
     ) -> Option<Result<(), Stop>> {
         let id = *self.entries.get(path)?.as_ref().ok()?;
         run::Run::new(self, input, data, env, deadline).members(id, add)

@@ -5,6 +5,7 @@ use std::time::Instant;
 use regorus::Value;
 
 use super::ir::*;
+use super::lazy::Lazy;
 use super::Program;
 use crate::evaluate::native::library;
 
@@ -44,6 +45,12 @@ pub(super) struct Run<'p> {
     args: Vec<Value>,
     deadline: Instant,
     steps: u32,
+}
+
+/// Where a set rule's members go: made into values, or as their parts.
+enum Gather<'a> {
+    Made(&'a mut dyn FnMut(Value) -> Step<()>),
+    Lazy(&'a mut dyn FnMut(Lazy) -> Step<()>),
 }
 
 /// A statement holds when its value is defined and not `false`.
@@ -104,10 +111,13 @@ impl<'p> Run<'p> {
             }
             RuleKind::PartialSet => {
                 let mut members = std::collections::BTreeSet::new();
-                self.gather(rule, &mut |v| {
-                    members.insert(v);
-                    Ok(())
-                })?;
+                self.gather(
+                    rule,
+                    Gather::Made(&mut |v| {
+                        members.insert(v);
+                        Ok(())
+                    }),
+                )?;
                 Value::from(members)
             }
         };
@@ -117,42 +127,133 @@ impl<'p> Run<'p> {
 
     /// Give `add` each member of the set rule `id` (`r contains x if …`) as it is made, in
     /// the interpreter's order, a member made twice given twice: what its value holds,
-    /// without holding it. `None` for a rule of another kind.
+    /// without holding it, each as its parts ([`Lazy`]). `None` for a rule of another kind.
     pub(super) fn members(
         &mut self,
         id: RuleId,
-        add: &mut dyn FnMut(Value) -> Step<()>,
+        add: &mut dyn FnMut(Lazy) -> Step<()>,
     ) -> Option<Step<()>> {
         let rule = &self.program.rules[id];
         if !matches!(rule.kind, RuleKind::PartialSet) {
             return None;
         }
-        Some(self.gather(rule, add))
+        Some(self.gather(rule, Gather::Lazy(add)))
     }
 
     /// Every member of the set rule `rule`, in the interpreter's order, duplicates included.
-    fn gather(&mut self, rule: &Rule, add: &mut dyn FnMut(Value) -> Step<()>) -> Step<()> {
+    fn gather(&mut self, rule: &Rule, mut add: Gather<'_>) -> Step<()> {
         for definition in &rule.definitions {
             let [body] = definition.chain.as_slice() else {
                 return bail("a set rule with else");
             };
             let mut frame = self.frame(definition.slots);
-            let value = body.value.as_ref();
-            let done = self.query(&body.query.stmts, &mut frame, &mut |run, frame| {
-                let v = match value {
-                    Some(e) => run.expr(e, frame)?,
-                    None => Value::Bool(true),
+            let mut stmts = body.query.stmts.as_slice();
+            let mut value = body.value.as_ref();
+            // `x := e` last and `contains x`: the member is `e`, given lazily. Its statement
+            // fails where `e` is undefined (no member, not a bail), as the binding would.
+            let mut bound_last = false;
+            if let (Gather::Lazy(_), Some(Expr::Local(x))) = (&add, value) {
+                if let Some((Stmt::Bind(Pattern::Bind(y), e), before)) = stmts.split_last() {
+                    if x == y {
+                        (stmts, value, bound_last) = (before, Some(e), true);
+                    }
+                }
+            }
+            let done = self.query(stmts, &mut frame, &mut |run, frame| {
+                let member = match value {
+                    Some(e) => match add {
+                        Gather::Lazy(_) => run.lazy(e, frame)?,
+                        Gather::Made(_) => Lazy::Value(run.expr(e, frame)?),
+                    },
+                    None => Lazy::Value(Value::Bool(true)),
                 };
-                if v == Value::Undefined {
+                if member.is_undefined() {
+                    if bound_last {
+                        return Ok(());
+                    }
                     // The interpreter then drops what the rule had gathered.
                     return bail("a set rule's member is undefined");
                 }
-                add(v)
+                match &mut add {
+                    Gather::Lazy(add) => add(member),
+                    Gather::Made(add) => add(member.into_value()),
+                }
             });
             self.frames.push(frame);
             done?;
         }
         Ok(())
+    }
+
+    /// The value of `e`, objects that `e` makes itself given as their parts: an object
+    /// literal of constant keys, `lib.manual`. Evaluated as [`Run::expr`] evaluates it, in
+    /// the same order, undefined and failing where it is.
+    pub(super) fn lazy(&mut self, e: &Expr, frame: &mut [Value]) -> Step<Lazy> {
+        match e {
+            Expr::Template(t) => {
+                let mut made = Vec::with_capacity(t.fields.len());
+                for (_, value) in &t.fields {
+                    let v = self.lazy(value, frame)?;
+                    if v.is_undefined() {
+                        return Ok(v);
+                    }
+                    made.push(Some(v));
+                }
+                let members = t.order.iter().map(|&i| {
+                    let v = made[i].take().expect("each field once");
+                    (t.fields[i].0.clone(), v)
+                });
+                Ok(Lazy::Object(members.collect()))
+            }
+            Expr::Call(Callee::Library(f, Some(made)), args) => {
+                let Made::Manual {
+                    action,
+                    params: params_key,
+                    task: task_key,
+                    manual,
+                } = made;
+                let [params, task] = args.as_slice() else {
+                    return self.expr(e, frame).map(Lazy::Value);
+                };
+                // Both arguments evaluated, then undefined if either is, as a call is.
+                let params = self.lazy(params, frame)?;
+                let task = self.expr(task, frame)?;
+                if params.is_undefined() || task == Value::Undefined {
+                    return Ok(Lazy::Value(Value::Undefined));
+                }
+                let Some(env) = self.env else {
+                    return bail("the library without its values");
+                };
+                // `object.union(params, {"task": task})` where `params` has no `task`: its
+                // members and the task in its place. Anything else: the library's own.
+                let mut members = match params.into_members() {
+                    Ok(members) => members,
+                    Err(params) => {
+                        let value = f(env, &[params.into_value(), task]);
+                        return value
+                            .map(Lazy::Value)
+                            .map_err(|e| Stop::Bail(format!("{e:#}")));
+                    }
+                };
+                match members.binary_search_by(|(k, _)| k.cmp(task_key)) {
+                    Ok(_) => {
+                        let params = Lazy::Object(members).into_value();
+                        let value = f(env, &[params, task]);
+                        value
+                            .map(Lazy::Value)
+                            .map_err(|e| Stop::Bail(format!("{e:#}")))
+                    }
+                    Err(at) => {
+                        members.insert(at, (task_key.clone(), Lazy::Value(task)));
+                        Ok(Lazy::Object(vec![
+                            (action.clone(), Lazy::Value(manual.clone())),
+                            (params_key.clone(), Lazy::Object(members)),
+                        ]))
+                    }
+                }
+            }
+            _ => self.expr(e, frame).map(Lazy::Value),
+        }
     }
 
     /// The value of one definition: that of the first body of its chain with solutions.
@@ -252,7 +353,7 @@ impl<'p> Run<'p> {
         }
         match callee {
             Callee::Builtin(f) => f(args).map_err(|b| Stop::Bail(b.0)),
-            Callee::Library(f) => {
+            Callee::Library(f, _) => {
                 let Some(env) = self.env else {
                     return bail("the library without its values");
                 };
