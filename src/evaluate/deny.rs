@@ -116,7 +116,7 @@ mod quick {
         for (key, value) in object.iter_sorted() {
             match key_str(key)? {
                 "account_id" => read.account_id = Some(str_of(value)?),
-                "resource" => read.resource = Some(value),
+                "resource" => read.resource = Some(resource_parts(value)?),
                 "message" => read.message = Some(str_of(value)?),
                 "remediation" => {
                     let parts = remediation_parts(value)?;
@@ -141,7 +141,7 @@ mod quick {
         for (key, value) in members {
             match key_str(key)? {
                 "account_id" => read.account_id = Some(str_of(made(value)?)?),
-                "resource" => read.resource = Some(made(value)?),
+                "resource" => read.resource = Some(lazy_resource_parts(value)?),
                 "message" => read.message = Some(str_of(made(value)?)?),
                 "remediation" => read.remediation = lazy_remediation_parts(value)?,
                 "details" => read.details = part(value),
@@ -155,7 +155,7 @@ mod quick {
     #[derive(Default)]
     struct Read<'a> {
         account_id: Option<&'a str>,
-        resource: Option<&'a Value>,
+        resource: Option<ResourceParts<'a>>,
         message: Option<&'a str>,
         /// The action (a string value) and the parameters.
         remediation: Option<(&'a Value, Part<'a>)>,
@@ -164,7 +164,7 @@ mod quick {
 
     impl Read<'_> {
         fn pack(self) -> Option<Packed> {
-            let (kind, id, arn, user) = resource_parts(self.resource?)?;
+            let (kind, id, arn, user) = self.resource?;
             let remediation = match self.remediation {
                 Some((action, params)) => {
                     let write = move |out: &mut Out| write_part(out, params);
@@ -257,12 +257,34 @@ mod quick {
     }
 
     /// A resource's type (a string value, shared by [`resource`]), id, ARN and user.
-    fn resource_parts(value: &Value) -> Option<(&Value, &str, &str, Option<&str>)> {
+    fn resource_parts(value: &Value) -> Option<ResourceParts<'_>> {
         let Value::Object(object) = value else {
             return None;
         };
+        resource_members(object.iter_sorted())
+    }
+
+    /// A resource's type (a string value), id, ARN and user.
+    type ResourceParts<'a> = (&'a Value, &'a str, &'a str, Option<&'a str>);
+
+    /// [`resource_parts`] of a resource given as its parts, each a value.
+    fn lazy_resource_parts(lazy: &Lazy) -> Option<ResourceParts<'_>> {
+        match lazy {
+            Lazy::Value(value) => resource_parts(value),
+            Lazy::Object(members) => {
+                if !members.iter().all(|(_, v)| made(v).is_some()) {
+                    return None;
+                }
+                resource_members(members.iter().filter_map(|(k, v)| Some((k, made(v)?))))
+            }
+        }
+    }
+
+    fn resource_members<'a>(
+        members: impl Iterator<Item = (&'a Value, &'a Value)>,
+    ) -> Option<ResourceParts<'a>> {
         let (mut kind, mut id, mut arn, mut user) = (None, None, None, None);
-        for (key, value) in object.iter_sorted() {
+        for (key, value) in members {
             match key_str(key)? {
                 "type" => kind = Some(str_of(value).map(|_| value)?),
                 "id" => id = Some(str_of(value)?),

@@ -107,6 +107,10 @@ pub(super) enum Made {
         task: Value,
         manual: Value,
     },
+    /// `lib.user_resource(user)`: its keys in order (`arn`, `id`, `type`).
+    UserResource([Value; 3]),
+    /// `lib.key_resource(user, key)`: its keys in order (`arn`, `id`, `type`, `user`).
+    KeyResource([Value; 4]),
 }
 
 /// What a value is matched against: `x := v`, `some [a, _] in c`, a parameter.

@@ -1173,12 +1173,21 @@ impl<'a> Lowering<'a> {
             if let Some(name) = library.names.get(&spelled_path) {
                 return match library::function(name) {
                     Some((arity, body)) if arity == nargs => {
-                        let made = (name == "manual").then(|| Made::Manual {
-                            action: Value::from("action"),
-                            params: Value::from("params"),
-                            task: Value::from("task"),
-                            manual: Value::from("manual"),
-                        });
+                        let made = match name.as_str() {
+                            "manual" => Some(Made::Manual {
+                                action: Value::from("action"),
+                                params: Value::from("params"),
+                                task: Value::from("task"),
+                                manual: Value::from("manual"),
+                            }),
+                            "user_resource" => {
+                                Some(Made::UserResource(["arn", "id", "type"].map(Value::from)))
+                            }
+                            "key_resource" => Some(Made::KeyResource(
+                                ["arn", "id", "type", "user"].map(Value::from),
+                            )),
+                            _ => None,
+                        };
                         Ok(Callee::Library(body, made))
                     }
                     _ => unsupported(format!("a call of {spelled_path}")),

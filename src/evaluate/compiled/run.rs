@@ -47,6 +47,43 @@ pub(super) struct Run<'p> {
     steps: u32,
 }
 
+/// An object of `keys` and `values` (in key order), given as its parts; undefined without
+/// its values.
+fn members<const N: usize>(keys: &[Value; N], values: Option<[Value; N]>) -> Lazy {
+    match values {
+        Some(values) => Lazy::Object(keys.iter().cloned().zip(values.map(Lazy::Value)).collect()),
+        None => Lazy::Value(Value::Undefined),
+    }
+}
+
+/// `lib.manual(params, task)` as its parts: `{"action": "manual", "params":
+/// object.union(params, {"task": task})}` where `params` is an object without a `task` (its
+/// members and the task in its place). Anything else is given back, for the library's own.
+fn manual(made: &Made, params: Lazy, task: Value) -> Result<Lazy, (Lazy, Value)> {
+    let Made::Manual {
+        action,
+        params: params_key,
+        task: task_key,
+        manual,
+    } = made
+    else {
+        return Err((params, task));
+    };
+    let mut members = params
+        .into_members()
+        .map_err(|params| (params, task.clone()))?;
+    match members.binary_search_by(|(k, _)| k.cmp(task_key)) {
+        Ok(_) => Err((Lazy::Object(members), task)),
+        Err(at) => {
+            members.insert(at, (task_key.clone(), Lazy::Value(task)));
+            Ok(Lazy::Object(vec![
+                (action.clone(), Lazy::Value(manual.clone())),
+                (params_key.clone(), Lazy::Object(members)),
+            ]))
+        }
+    }
+}
+
 /// Where a set rule's members go: made into values, or as their parts.
 enum Gather<'a> {
     Made(&'a mut dyn FnMut(Value) -> Step<()>),
@@ -205,54 +242,69 @@ impl<'p> Run<'p> {
                 });
                 Ok(Lazy::Object(members.collect()))
             }
-            Expr::Call(Callee::Library(f, Some(made)), args) => {
-                let Made::Manual {
-                    action,
-                    params: params_key,
-                    task: task_key,
-                    manual,
-                } = made;
-                let [params, task] = args.as_slice() else {
-                    return self.expr(e, frame).map(Lazy::Value);
-                };
-                // Both arguments evaluated, then undefined if either is, as a call is.
+            Expr::Call(Callee::Library(_, Some(made)), args) => {
+                self.lazy_library(e, made, args, frame)
+            }
+            _ => self.expr(e, frame).map(Lazy::Value),
+        }
+    }
+
+    /// [`Run::lazy`] of a call of the library (`e`) that it gives as its parts. The
+    /// arguments are evaluated in order, then the call is undefined if one is, as
+    /// [`Run::apply`] has it.
+    fn lazy_library(
+        &mut self,
+        e: &Expr,
+        made: &Made,
+        args: &[Expr],
+        frame: &mut [Value],
+    ) -> Step<Lazy> {
+        let Expr::Call(Callee::Library(f, _), _) = e else {
+            unreachable!("a call of the library");
+        };
+        match (made, args) {
+            (Made::UserResource(keys), [user]) => {
+                let user = self.expr(user, frame)?;
+                if user == Value::Undefined {
+                    return Ok(Lazy::Value(Value::Undefined));
+                }
+                self.library_values()?;
+                Ok(members(keys, library::user_resource_parts(&user)))
+            }
+            (Made::KeyResource(keys), [user, key]) => {
+                let user = self.expr(user, frame)?;
+                let key = self.expr(key, frame)?;
+                if user == Value::Undefined || key == Value::Undefined {
+                    return Ok(Lazy::Value(Value::Undefined));
+                }
+                self.library_values()?;
+                let parts = library::key_resource_parts(&user, &key);
+                let parts = parts.map_err(|e| Stop::Bail(format!("{e:#}")))?;
+                Ok(members(keys, parts))
+            }
+            (Made::Manual { .. }, [params, task]) => {
                 let params = self.lazy(params, frame)?;
                 let task = self.expr(task, frame)?;
                 if params.is_undefined() || task == Value::Undefined {
                     return Ok(Lazy::Value(Value::Undefined));
                 }
-                let Some(env) = self.env else {
-                    return bail("the library without its values");
-                };
-                // `object.union(params, {"task": task})` where `params` has no `task`: its
-                // members and the task in its place. Anything else: the library's own.
-                let mut members = match params.into_members() {
-                    Ok(members) => members,
-                    Err(params) => {
-                        let value = f(env, &[params.into_value(), task]);
-                        return value
-                            .map(Lazy::Value)
-                            .map_err(|e| Stop::Bail(format!("{e:#}")));
-                    }
-                };
-                match members.binary_search_by(|(k, _)| k.cmp(task_key)) {
-                    Ok(_) => {
-                        let params = Lazy::Object(members).into_value();
-                        let value = f(env, &[params, task]);
-                        value
-                            .map(Lazy::Value)
-                            .map_err(|e| Stop::Bail(format!("{e:#}")))
-                    }
-                    Err(at) => {
-                        members.insert(at, (task_key.clone(), Lazy::Value(task)));
-                        Ok(Lazy::Object(vec![
-                            (action.clone(), Lazy::Value(manual.clone())),
-                            (params_key.clone(), Lazy::Object(members)),
-                        ]))
-                    }
-                }
+                let env = self.library_values()?;
+                manual(made, params, task).or_else(|(params, task)| {
+                    let value = f(env, &[params.into_value(), task]);
+                    value
+                        .map(Lazy::Value)
+                        .map_err(|e| Stop::Bail(format!("{e:#}")))
+                })
             }
             _ => self.expr(e, frame).map(Lazy::Value),
+        }
+    }
+
+    /// The library's values, which a call of the library needs, as [`Run::apply`] does.
+    fn library_values(&self) -> Step<&'p library::Env> {
+        match self.env {
+            Some(env) => Ok(env),
+            None => bail("the library without its values"),
         }
     }
 

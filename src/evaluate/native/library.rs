@@ -535,20 +535,48 @@ fn is_break_glass(env: &Env, user: &Value) -> Result<bool> {
 }
 
 fn user_resource(user: &Value) -> Value {
-    object_of([
-        ("type", text("aws_iam_user")),
-        ("id", dot(user, "user_name")),
-        ("arn", dot(user, "arn")),
-    ])
+    match user_resource_parts(user) {
+        Some([arn, id, kind]) => object_of([("arn", arn), ("id", id), ("type", kind)]),
+        None => Value::Undefined,
+    }
+}
+
+/// The members of `user_resource(user)` in key order (`arn`, `id`, `type`); `None` where it
+/// is undefined.
+pub(crate) fn user_resource_parts(user: &Value) -> Option<[Value; 3]> {
+    let parts = [
+        dot(user, "arn"),
+        dot(user, "user_name"),
+        text("aws_iam_user"),
+    ];
+    defined(parts)
 }
 
 fn key_resource(user: &Value, key: &Value) -> Result<Value> {
-    object_in_order(&[
-        ("type", &|| Ok(text("aws_iam_access_key"))),
-        ("id", &|| key_id(user, key)),
-        ("arn", &|| Ok(dot(user, "arn"))),
-        ("user", &|| Ok(dot(user, "user_name"))),
-    ])
+    Ok(match key_resource_parts(user, key)? {
+        Some([arn, id, kind, user]) => {
+            object_of([("arn", arn), ("id", id), ("type", kind), ("user", user)])
+        }
+        None => Value::Undefined,
+    })
+}
+
+/// The members of `key_resource(user, key)` in key order (`arn`, `id`, `type`, `user`);
+/// `None` where it is undefined. The key's id is the one member that can fail.
+pub(crate) fn key_resource_parts(user: &Value, key: &Value) -> Result<Option<[Value; 4]>> {
+    let id = key_id(user, key)?;
+    let parts = [
+        dot(user, "arn"),
+        id,
+        text("aws_iam_access_key"),
+        dot(user, "user_name"),
+    ];
+    Ok(defined(parts))
+}
+
+/// The members of an object, unless one is undefined (and the object with it).
+fn defined<const N: usize>(parts: [Value; N]) -> Option<[Value; N]> {
+    (!parts.contains(&Value::Undefined)).then_some(parts)
 }
 
 fn root_resource(root: &Value) -> Value {
