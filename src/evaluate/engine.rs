@@ -230,14 +230,18 @@ impl Evaluator {
             } else {
                 Users::Whole
             };
+            let started = std::time::Instant::now();
             let input =
                 snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
+            tracing::debug!("the input ({users:?}) made in {:?}", started.elapsed());
+            let started = std::time::Instant::now();
             let native = match (&self.native_library, self.strategy) {
                 (Some((base, aliases)), Strategy::Fast) => {
                     Some(native_library_engine(base, aliases, ctx, &input)?)
                 }
                 _ => None,
             };
+            tracing::debug!("the native library read in {:?}", started.elapsed());
             // Custom rules are compiled (once per evaluator); the bundled rules left in Rego
             // read only the small input on the fast path, where compiling them would cost more
             // than it saves.

@@ -460,6 +460,47 @@ mod tests {
     }
 
     #[test]
+    fn a_large_report_is_mapped_and_read_row_by_row() {
+        // Long paths (IAM allows 512 characters), so that the report is over the size from
+        // which files are mapped within the rows an account can have.
+        let iam_path = format!("{}/", "/department".repeat(40));
+        let row = |i: usize| {
+            format!("user{i},arn:aws:iam::123456789012:user{iam_path}user{i},2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2021-05-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
+        };
+        let mut csv = format!("{HEADER}\n");
+        let mut users = 0;
+        while csv.len() as u64 <= super::super::MAP_AT_LEAST {
+            csv.push_str(&row(users));
+            users += 1;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        std::fs::write(&path, &csv).unwrap();
+        assert!(matches!(
+            super::super::read_input(&path).unwrap(),
+            super::super::InputBytes::Mapped(_)
+        ));
+        let loaded = load_credential_report(&path, None, now()).unwrap();
+        let account = &loaded.snapshot.accounts[0];
+        assert_eq!(account.users.len(), users);
+        assert_eq!(
+            account.users[users - 1].user_name,
+            format!("user{}", users - 1)
+        );
+        assert_eq!(account.users[users - 1].path, iam_path);
+        // A bad row at the end of a mapped report is named by its line.
+        csv.push_str("bob,arn:aws:iam::123456789012:user/bob,2020-01-01T00:00:00+00:00,true,yesterday,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
+        std::fs::write(&path, &csv).unwrap();
+        let err = load_credential_report(&path, None, now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("report.csv:{}:5:", users + 2)),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bad_timestamp_names_line_column_and_field() {
         let csv = format!("{HEADER}\nbob,arn:aws:iam::123456789012:user/bob,2020-01-01T00:00:00+00:00,true,yesterday,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
         let err = parse_credential_report(csv.as_bytes(), "r.csv", None, now())

@@ -65,7 +65,7 @@ pub fn load_snapshot(path: &Path) -> Result<LoadedSnapshot, SnapshotError> {
             return Ok(LoadedSnapshot::from_file(snapshot, path.to_path_buf()));
         }
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes.into_vec()).map_err(|e| {
         let (line, column) = position(e.as_bytes(), e.utf8_error().valid_up_to());
         SnapshotError::Syntax {
             path: name.clone(),
@@ -400,5 +400,63 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("s.json:3:"), "{err}");
+    }
+
+    /// A snapshot padded past the size from which files are mapped instead of read.
+    fn large(text: &str) -> String {
+        let padding = " ".repeat((super::super::MAP_AT_LEAST as usize) + 1);
+        text.replacen('{', &format!("{{{padding}"), 1)
+    }
+
+    #[test]
+    fn a_large_file_is_mapped_and_loads_as_a_small_one_does() {
+        let synthetic = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 5,
+            accounts: 2,
+            users: 40,
+        });
+        let text = serde_json::to_string_pretty(&synthetic).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (small, big) = (dir.path().join("small.json"), dir.path().join("big.json"));
+        std::fs::write(&small, &text).unwrap();
+        std::fs::write(&big, large(&text)).unwrap();
+        assert!(matches!(
+            super::super::read_input(&big).unwrap(),
+            super::super::InputBytes::Mapped(_)
+        ));
+        assert!(matches!(
+            super::super::read_input(&small).unwrap(),
+            super::super::InputBytes::Read(_)
+        ));
+        let (small, big) = (load_snapshot(&small).unwrap(), load_snapshot(&big).unwrap());
+        assert_eq!(
+            serde_json::to_value(&small.snapshot).unwrap(),
+            serde_json::to_value(&big.snapshot).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_mapped_file_that_is_bad_names_its_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        // Bad JSON on line 3.
+        std::fs::write(&path, large("{\n  \"schema\": \"1.0\",\n}")).unwrap();
+        let err = load_snapshot(&path).unwrap_err().to_string();
+        assert!(err.contains("big.json:3:1: invalid JSON"), "{err}");
+        // A field of the wrong type, named by its path.
+        let text = r#"{"schema": "1.0", "collected_at": "2026-11-21T00:00:00Z",
+            "accounts": [{"account_id": 7}]}"#;
+        std::fs::write(&path, large(text)).unwrap();
+        let err = load_snapshot(&path).unwrap_err().to_string();
+        assert!(err.contains("accounts[0].account_id"), "{err}");
+        // Not UTF-8: the position of the first bad byte.
+        let mut bytes = large("{\"schema\": \"1.0\"}").into_bytes();
+        bytes.extend_from_slice(b"\n\xff");
+        std::fs::write(&path, bytes).unwrap();
+        let err = load_snapshot(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("big.json:2:1:") && err.contains("not UTF-8"),
+            "{err}"
+        );
     }
 }
