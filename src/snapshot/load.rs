@@ -459,4 +459,72 @@ mod tests {
             "{err}"
         );
     }
+
+    /// Accounts as the collector writes them, `users` each.
+    fn accounts_of(users: &[&str]) -> String {
+        let accounts: Vec<String> = users
+            .iter()
+            .enumerate()
+            .map(|(i, users)| format!(r#"{{"account_id": "10000000000{i}", "users": {users}}}"#))
+            .collect();
+        format!(
+            r#"{{"schema": "1.0", "collected_at": "2026-11-21T00:00:00Z", "accounts": [{}]}}"#,
+            accounts.join(",\n")
+        )
+    }
+
+    fn user(name: &str) -> String {
+        format!(
+            r#"{{"user_name": "{name}", "arn": "arn:aws:iam::1:user/{name}", "created_at": "2026-01-01T00:00:00Z", "mfa_active": false}}"#
+        )
+    }
+
+    #[test]
+    fn each_account_gets_its_own_users_from_the_threads_buffer() {
+        let (a, b, c) = (user("a"), user("b"), user("c"));
+        let text = accounts_of(&[&format!("[{a}, {b}]"), "[]", &format!("[{c}]")]);
+        let snapshot = parse_snapshot(&text, "s.json").unwrap();
+        let names: Vec<Vec<&str>> = snapshot
+            .accounts
+            .iter()
+            .map(|a| a.users.iter().map(|u| u.user_name.as_str()).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "b"], vec![], vec!["c"]]);
+        assert_eq!(
+            snapshot.accounts[0].users.capacity(),
+            2,
+            "one allocation, exact"
+        );
+        // The fast parse (an account per core) of the collector's layout reads the same.
+        let pretty = serde_json::to_string_pretty(&snapshot).unwrap();
+        assert_eq!(
+            super::super::split::parse(pretty.as_bytes()),
+            Some(snapshot)
+        );
+    }
+
+    #[test]
+    fn a_bad_user_is_named_and_leaves_nothing_behind() {
+        let (a, b) = (user("a"), user("b"));
+        let bad = r#"{"user_name": "x", "arn": "y", "created_at": "2026-01-01T00:00:00Z", "mfa_active": "no"}"#;
+        let err = parse_snapshot(&accounts_of(&[&format!("[{a},\n{bad}]")]), "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("s.json:2:") && err.contains("accounts[0].users[1].mfa_active"),
+            "{err}"
+        );
+        // The users read before the error are not carried into the next account read.
+        let snapshot = parse_snapshot(&accounts_of(&[&format!("[{b}]")]), "s.json").unwrap();
+        assert_eq!(snapshot.accounts[0].users.len(), 1);
+        assert_eq!(snapshot.accounts[0].users[0].user_name, "b");
+        // Users that are not a list: the error a plain list gives.
+        let err = parse_snapshot(&accounts_of(&["null"]), "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("accounts[0].users") && err.contains("expected a sequence"),
+            "{err}"
+        );
+    }
 }

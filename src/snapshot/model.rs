@@ -85,7 +85,7 @@ pub struct Account {
     /// The root user; `null` when it could not be read.
     #[serde(default)]
     pub root: Option<RootUser>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "users_in_one_allocation")]
     pub users: Vec<User>,
     /// Set when this account could not be collected (e.g. assume-role failed in an org scan).
     #[serde(default)]
@@ -156,6 +156,55 @@ pub struct User {
     pub mfa_active: bool,
     #[serde(default)]
     pub access_keys: Vec<AccessKey>,
+}
+
+/// An account's users, read into a buffer that the thread keeps from one account to the next,
+/// then moved into a vector of their exact number. Read straight into a growing vector, an
+/// account of 1,000 users is reallocated ten times and touches about twice its final size in
+/// fresh memory, which the kernel must zero first: on the virtual machines CI gates run on, a
+/// tenth of a 100,000-user scan (perf). The same errors as a plain `Vec<User>`.
+fn users_in_one_allocation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<User>, D::Error> {
+    d.deserialize_seq(UsersVisitor)
+}
+
+/// Users kept in a thread's buffer at most; a larger one is given back after use.
+const USER_BUFFER_MAX: usize = 1 << 16;
+
+thread_local! {
+    static USER_BUFFER: std::cell::RefCell<Vec<User>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+struct UsersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UsersVisitor {
+    type Value = Vec<User>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<User>, A::Error> {
+        // Taken out of the cell while it fills, so that nothing holds a borrow meanwhile.
+        let mut buffer = USER_BUFFER.with(|b| b.take());
+        buffer.clear();
+        let mut read = || {
+            while let Some(user) = seq.next_element()? {
+                buffer.push(user);
+            }
+            Ok(())
+        };
+        let users = read().map(|()| {
+            // Moved out, so the buffer keeps its capacity for the next account.
+            let mut users = Vec::with_capacity(buffer.len());
+            users.append(&mut buffer);
+            users
+        });
+        buffer.clear();
+        if buffer.capacity() <= USER_BUFFER_MAX {
+            USER_BUFFER.with(|b| b.replace(buffer));
+        }
+        users
+    }
 }
 
 fn default_path() -> String {
