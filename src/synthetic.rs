@@ -138,7 +138,7 @@ fn user(rng: &mut Rng, account: &str, index: usize, now: Timestamp) -> User {
     };
     let created_at = days_ago(now, 30 + rng.below(2500), rng);
     let age_days = (now - created_at).num_days().max(1) as u64;
-    let mut tags = BTreeMap::from([("team".to_string(), format!("team-{}", rng.below(40)))]);
+    let mut tags = Tags::from([("team".to_string(), format!("team-{}", rng.below(40)))]);
     if break_glass {
         tags.insert("credwarden:break-glass".into(), "true".into());
     }

@@ -179,7 +179,7 @@ fn user(account: &'static str, i: usize) -> impl Strategy<Value = User> {
         .prop_map(
             move |(name, path, created_at, (pw, pw_used), mfa, keys, glass)| {
                 let name = format!("{name}-{i}");
-                let mut tags = std::collections::BTreeMap::new();
+                let mut tags = credwarden::snapshot::Tags::new();
                 if let Some(v) = glass {
                     tags.insert("credwarden:break-glass".to_string(), v.to_string());
                 }

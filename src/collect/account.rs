@@ -179,7 +179,7 @@ struct UserDetail {
     arn: String,
     path: String,
     created_at: DateTime<Utc>,
-    tags: std::collections::BTreeMap<String, String>,
+    tags: crate::snapshot::Tags,
 }
 
 /// Every IAM user with path, id and tags: `GetAccountAuthorizationDetails` pages (bulk).

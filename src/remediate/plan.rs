@@ -346,7 +346,7 @@ pub fn is_break_glass(user: &crate::snapshot::User, config: &Config) -> bool {
 }
 
 /// Whether tags mark a user break-glass (`tag_key` = `tag_value`, value compared ignoring ASCII case).
-pub fn tags_say_break_glass(tags: &BTreeMap<String, String>, config: &Config) -> bool {
+pub fn tags_say_break_glass(tags: &crate::snapshot::Tags, config: &Config) -> bool {
     tags.get(&config.break_glass.tag_key)
         .is_some_and(|v| v.eq_ignore_ascii_case(&config.break_glass.tag_value))
 }

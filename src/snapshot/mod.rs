@@ -9,12 +9,14 @@ pub mod credential_report;
 pub mod load;
 pub mod model;
 mod split;
+mod tags;
 pub mod timestamp;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 pub use model::*;
+pub use tags::Tags;
 
 /// The largest input file read by default: 256 MiB (a snapshot of about 300,000 users). A
 /// snapshot is held in memory whole, and evaluation needs many times its size (3.1 GB for the

@@ -150,11 +150,11 @@ pub struct User {
     #[serde(deserialize_with = "super::timestamp::deserialize")]
     pub created_at: Timestamp,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: super::Tags,
     #[serde(default)]
     pub password: Password,
     pub mfa_active: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "keys_in_one_allocation")]
     pub access_keys: Vec<AccessKey>,
 }
 
@@ -164,46 +164,57 @@ pub struct User {
 /// fresh memory, which the kernel must zero first: on the virtual machines CI gates run on, a
 /// tenth of a 100,000-user scan (perf). The same errors as a plain `Vec<User>`.
 fn users_in_one_allocation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<User>, D::Error> {
-    d.deserialize_seq(UsersVisitor)
+    d.deserialize_seq(Exact(&USER_BUFFER))
 }
 
-/// Users kept in a thread's buffer at most; a larger one is given back after use.
-const USER_BUFFER_MAX: usize = 1 << 16;
+/// A user's access keys in one allocation of their number, as [`users_in_one_allocation`]:
+/// grown from empty, two keys took room for four.
+fn keys_in_one_allocation<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<AccessKey>, D::Error> {
+    d.deserialize_seq(Exact(&KEY_BUFFER))
+}
+
+/// Items kept in a thread's buffer at most; a larger one is given back after use.
+const BUFFER_MAX: usize = 1 << 16;
 
 thread_local! {
     static USER_BUFFER: std::cell::RefCell<Vec<User>> = const { std::cell::RefCell::new(Vec::new()) };
+    static KEY_BUFFER: std::cell::RefCell<Vec<AccessKey>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct UsersVisitor;
+/// A list read through a thread's buffer into a vector of exactly its items.
+struct Exact<T: 'static>(&'static std::thread::LocalKey<std::cell::RefCell<Vec<T>>>);
 
-impl<'de> serde::de::Visitor<'de> for UsersVisitor {
-    type Value = Vec<User>;
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Exact<T> {
+    type Value = Vec<T>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a sequence")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<User>, A::Error> {
-        // Taken out of the cell while it fills, so that nothing holds a borrow meanwhile.
-        let mut buffer = USER_BUFFER.with(|b| b.take());
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // Taken out of the cell while it fills, so that nothing holds a borrow meanwhile (a
+        // user's keys are read while the account's users fill theirs).
+        let mut buffer = self.0.with(|b| b.take());
         buffer.clear();
         let mut read = || {
-            while let Some(user) = seq.next_element()? {
-                buffer.push(user);
+            while let Some(item) = seq.next_element()? {
+                buffer.push(item);
             }
             Ok(())
         };
-        let users = read().map(|()| {
-            // Moved out, so the buffer keeps its capacity for the next account.
-            let mut users = Vec::with_capacity(buffer.len());
-            users.append(&mut buffer);
-            users
+        let items = read().map(|()| {
+            // Moved out, so the buffer keeps its capacity for the next list.
+            let mut items = Vec::with_capacity(buffer.len());
+            items.append(&mut buffer);
+            items
         });
         buffer.clear();
-        if buffer.capacity() <= USER_BUFFER_MAX {
-            USER_BUFFER.with(|b| b.replace(buffer));
+        if buffer.capacity() <= BUFFER_MAX {
+            self.0.with(|b| b.replace(buffer));
         }
-        users
+        items
     }
 }
 
