@@ -6,6 +6,7 @@
 //! so that reports (SARIF) can point at a line.
 
 pub mod credential_report;
+mod exact;
 pub mod load;
 pub mod model;
 mod split;

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::exact::Exact;
+
 /// The format version this build writes. Readers accept any `1.x`.
 pub const SCHEMA_VERSION: &str = "1.0";
 
@@ -158,64 +160,21 @@ pub struct User {
     pub access_keys: Vec<AccessKey>,
 }
 
-/// An account's users, read into a buffer that the thread keeps from one account to the next,
-/// then moved into a vector of their exact number. Read straight into a growing vector, an
-/// account of 1,000 users is reallocated ten times and touches about twice its final size in
-/// fresh memory, which the kernel must zero first: on the virtual machines CI gates run on, a
-/// tenth of a 100,000-user scan (perf). The same errors as a plain `Vec<User>`.
+/// An account's users in one allocation of their number ([`super::exact`]).
 fn users_in_one_allocation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<User>, D::Error> {
     d.deserialize_seq(Exact(&USER_BUFFER))
 }
 
-/// A user's access keys in one allocation of their number, as [`users_in_one_allocation`]:
-/// grown from empty, two keys took room for four.
+/// A user's access keys in one allocation of their number ([`super::exact`]).
 fn keys_in_one_allocation<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<AccessKey>, D::Error> {
     d.deserialize_seq(Exact(&KEY_BUFFER))
 }
 
-/// Items kept in a thread's buffer at most; a larger one is given back after use.
-const BUFFER_MAX: usize = 1 << 16;
-
 thread_local! {
     static USER_BUFFER: std::cell::RefCell<Vec<User>> = const { std::cell::RefCell::new(Vec::new()) };
     static KEY_BUFFER: std::cell::RefCell<Vec<AccessKey>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A list read through a thread's buffer into a vector of exactly its items.
-struct Exact<T: 'static>(&'static std::thread::LocalKey<std::cell::RefCell<Vec<T>>>);
-
-impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Exact<T> {
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        // Taken out of the cell while it fills, so that nothing holds a borrow meanwhile (a
-        // user's keys are read while the account's users fill theirs).
-        let mut buffer = self.0.with(|b| b.take());
-        buffer.clear();
-        let mut read = || {
-            while let Some(item) = seq.next_element()? {
-                buffer.push(item);
-            }
-            Ok(())
-        };
-        let items = read().map(|()| {
-            // Moved out, so the buffer keeps its capacity for the next list.
-            let mut items = Vec::with_capacity(buffer.len());
-            items.append(&mut buffer);
-            items
-        });
-        buffer.clear();
-        if buffer.capacity() <= BUFFER_MAX {
-            self.0.with(|b| b.replace(buffer));
-        }
-        items
-    }
 }
 
 fn default_path() -> String {

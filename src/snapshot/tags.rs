@@ -52,7 +52,7 @@ impl Tags {
 
     /// Every tag, in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.into_iter()
     }
 
     fn position(&self, key: &str) -> Result<usize, usize> {
@@ -133,12 +133,19 @@ impl<'de> Visitor<'de> for TagsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tags, A::Error> {
-        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some(pair) = map.next_entry()? {
-            pairs.push(pair);
-        }
+        // Read through the thread's buffer into exactly the tags' room (not grown, then shrunk).
+        let pairs = super::exact::through_buffer(&TAG_BUFFER, |pairs| {
+            while let Some(pair) = map.next_entry()? {
+                pairs.push(pair);
+            }
+            Ok(())
+        })?;
         Ok(Tags::from_pairs(pairs))
     }
+}
+
+thread_local! {
+    static TAG_BUFFER: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
