@@ -31,8 +31,23 @@ fn findings_of(
     config: Config,
     dirs: &[std::path::PathBuf],
 ) -> Vec<Finding> {
+    findings_in_shards(snapshot, path, config, dirs, None)
+}
+
+/// `shard_users`: account-wise custom rules run over shards of at least this many users
+/// (`Some(1)`: an account at a time) instead of the default.
+fn findings_in_shards(
+    snapshot: &Snapshot,
+    path: Path,
+    config: Config,
+    dirs: &[std::path::PathBuf],
+    shard_users: Option<usize>,
+) -> Vec<Finding> {
     let mut evaluator = Evaluator::new(PolicySet::load(dirs).unwrap()).unwrap();
     evaluator.set_strategy(path);
+    if let Some(users) = shard_users {
+        evaluator.set_shard_users(users);
+    }
     let ctx = Context { now: now(), config };
     evaluator
         .evaluate(snapshot, &ctx)
@@ -61,17 +76,30 @@ fn custom_policies() -> Vec<std::path::PathBuf> {
     vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/custom-policies")]
 }
 
+/// With custom policies the fast path is also run an account at a time (a shard per account),
+/// which must change nothing.
 fn check_paths_with(snapshot: &Snapshot, dirs: &[std::path::PathBuf]) -> Result<(), TestCaseError> {
     for config in [Config::default(), other_config()] {
         let plain = findings_of(snapshot, Path::Rego, config.clone(), dirs);
-        let fast = findings_of(snapshot, Path::Fast, config, dirs);
-        prop_assert_eq!(plain.len(), fast.len(), "as many findings on both paths");
-        for (p, f) in plain.iter().zip(&fast) {
-            prop_assert_eq!(
-                serde_json::to_string(p).unwrap(),
-                serde_json::to_string(f).unwrap(),
-                "the same finding on both paths"
-            );
+        let mut fast = vec![findings_of(snapshot, Path::Fast, config.clone(), dirs)];
+        if !dirs.is_empty() {
+            fast.push(findings_in_shards(
+                snapshot,
+                Path::Fast,
+                config,
+                dirs,
+                Some(1),
+            ));
+        }
+        for fast in fast {
+            prop_assert_eq!(plain.len(), fast.len(), "as many findings on both paths");
+            for (p, f) in plain.iter().zip(&fast) {
+                prop_assert_eq!(
+                    serde_json::to_string(p).unwrap(),
+                    serde_json::to_string(f).unwrap(),
+                    "the same finding on both paths"
+                );
+            }
         }
     }
     Ok(())
@@ -347,5 +375,118 @@ proptest! {
     fn synthetic_organisations_evaluate_deterministically(seed in any::<u64>(), accounts in 1usize..4, users in 0usize..80) {
         let s = credwarden::synthetic::generate(credwarden::synthetic::Spec { seed, accounts, users });
         check(&s)?;
+    }
+}
+
+/// A custom policy in `dir` of one rule, ORG950, whose `deny` body is `body`.
+fn one_rule(dir: &std::path::Path, body: &str) {
+    std::fs::write(
+        dir.join("one.rego"),
+        format!(
+            "# METADATA\n# title: One\n# custom:\n#   id: ORG950\n#   slug: one\n#   severity: low\n\
+             package org.rules.one\n\nimport rego.v1\n\nimport data.credwarden.lib\n\n{body}\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// What evaluating `snapshot` with the policies of `dir` gives, as text: the findings' JSON or
+/// the error.
+fn outcome(
+    snapshot: &Snapshot,
+    dir: &std::path::Path,
+    path: Path,
+    shard_users: Option<usize>,
+) -> String {
+    let mut evaluator = Evaluator::new(PolicySet::load(&[dir.to_path_buf()]).unwrap()).unwrap();
+    evaluator.set_strategy(path);
+    evaluator.set_rule_time_limit(std::time::Duration::from_millis(500));
+    if let Some(users) = shard_users {
+        evaluator.set_shard_users(users);
+    }
+    let ctx = Context {
+        now: now(),
+        config: Config::default(),
+    };
+    match evaluator.evaluate(snapshot, &ctx) {
+        Ok(evaluation) => serde_json::to_string(&evaluation.findings).unwrap(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// An account-wise rule that fails in one account only: run an account at a time, the shard
+/// that fails sends the rule back to the whole input, and the error is the interpreter's.
+#[test]
+fn a_rule_failing_in_one_shard_fails_as_in_the_interpreter() {
+    let s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed: 5,
+        accounts: 4,
+        users: 40,
+    });
+    let failing = &s.accounts[2].account_id;
+    let dir = tempfile::tempdir().unwrap();
+    one_rule(
+        dir.path(),
+        &format!(
+            "deny contains finding if {{\n\tsome account in lib.collected_accounts\n\tsome user in account.users\n\
+             \tn := count(user.user_name) / count([x | some x in [1]; account.account_id != \"{failing}\"])\n\
+             \tfinding := {{\"account_id\": account.account_id, \"resource\": lib.user_resource(user), \"message\": sprintf(\"%v\", [n])}}\n}}"
+        ),
+    );
+    let reference = outcome(&s, dir.path(), Path::Rego, None);
+    assert!(
+        reference.starts_with("error: ") && reference.contains("one.rego"),
+        "{reference}"
+    );
+    for shards in [None, Some(1), Some(15)] {
+        assert_eq!(
+            outcome(&s, dir.path(), Path::Fast, shards),
+            reference,
+            "shards of {shards:?} users"
+        );
+    }
+    // Without the failing account, the same rule makes the interpreter's findings.
+    let mut fine = s.clone();
+    fine.accounts.remove(2);
+    let reference = outcome(&fine, dir.path(), Path::Rego, None);
+    assert!(reference.contains("ORG950"), "{reference}");
+    for shards in [None, Some(1)] {
+        assert_eq!(outcome(&fine, dir.path(), Path::Fast, shards), reference);
+    }
+}
+
+/// A compiled account-wise rule that runs away is stopped at its time limit, with its name,
+/// however many shards share the time.
+#[test]
+fn a_runaway_account_wise_rule_is_stopped_with_its_name() {
+    let s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed: 5,
+        accounts: 4,
+        users: 40,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let big: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+    one_rule(
+        dir.path(),
+        &format!(
+            "big := [{}]\n\ndeny contains finding if {{\n\tsome account in lib.collected_accounts\n\
+             \tsome a in big\n\tsome b in big\n\tsome c in big\n\ta * b * c == -1\n\
+             \tfinding := {{\"account_id\": account.account_id, \"resource\": {{\"type\": \"aws_account\", \"id\": account.account_id, \"arn\": \"a\"}}, \"message\": \"never\"}}\n}}",
+            big.join(",\n\t")
+        ),
+    );
+    for shards in [None, Some(1)] {
+        let started = std::time::Instant::now();
+        let got = outcome(&s, dir.path(), Path::Fast, shards);
+        assert!(
+            got.starts_with("error: ")
+                && got.contains("ORG950")
+                && got.contains("stopped after 0.5 s"),
+            "{got}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "stopped promptly"
+        );
     }
 }

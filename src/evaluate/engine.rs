@@ -62,8 +62,9 @@ pub const DEFAULT_RULE_TIME_LIMIT: std::time::Duration = std::time::Duration::fr
 pub enum Strategy {
     /// The bundled per-user rules run as native code on every core, the other rules in the Rego
     /// interpreter over an input without per-user detail (they do not read it); custom rules
-    /// run over the whole snapshot, compiled to native code where they can be (exactly the
-    /// interpreter's findings), in the interpreter otherwise.
+    /// are compiled to native code where they can be (exactly the interpreter's findings) and
+    /// run over a few accounts at a time where they are proven account-wise, in the
+    /// interpreter over the whole snapshot otherwise.
     #[default]
     Fast,
     /// Every rule in the Rego interpreter over the whole snapshot: the reference path.
@@ -83,6 +84,8 @@ pub struct Evaluator {
     policies: PolicySet,
     rule_time_limit: std::time::Duration,
     strategy: Strategy,
+    /// How many users (at least) a shard of accounts holds for account-wise rules.
+    shard_users: usize,
 }
 
 impl Evaluator {
@@ -112,7 +115,15 @@ impl Evaluator {
             policies,
             rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
             strategy: Strategy::default(),
+            shard_users: super::sharded::SHARD_USERS,
         })
+    }
+
+    /// Shards of accounts for account-wise custom rules hold at least `users` users (one
+    /// account at least). For tests: the findings are the same whatever the size.
+    #[doc(hidden)]
+    pub fn set_shard_users(&mut self, users: usize) {
+        self.shard_users = users;
     }
 
     pub fn set_strategy(&mut self, strategy: Strategy) {
@@ -126,16 +137,18 @@ impl Evaluator {
     /// The native implementation of `rule`, when the fast path may use it: the rule is bundled and
     /// no custom policy adds to the `credwarden` namespace the bundled rules read.
     fn native_rule(&self, rule: &RuleMetadata) -> Option<native::UserRule> {
-        let extends_bundle = || {
-            self.policies.files.iter().any(|f| {
-                !f.bundled
-                    && (f.package == "data.credwarden" || f.package.starts_with("data.credwarden."))
-            })
-        };
-        if self.strategy != Strategy::Fast || !rule.bundled || extends_bundle() {
+        if self.strategy != Strategy::Fast || !rule.bundled || self.extends_bundle() {
             return None;
         }
         native::user_rule(&rule.package)
+    }
+
+    /// Whether a custom policy adds to the `credwarden` namespace the bundled rules read.
+    fn extends_bundle(&self) -> bool {
+        self.policies.files.iter().any(|f| {
+            !f.bundled
+                && (f.package == "data.credwarden" || f.package.starts_with("data.credwarden."))
+        })
     }
 
     /// Stop any single rule (or query) that evaluates for longer than `limit`.
@@ -223,35 +236,138 @@ impl Evaluator {
         }
         let mut took = vec![std::time::Duration::ZERO; rules.len()];
         if !interpreted.is_empty() {
-            let all_bundled = interpreted.iter().all(|&i| rules[i].bundled);
-            let small_input = self.strategy == Strategy::Fast && all_bundled;
-            let users = if small_input {
-                Users::Counted
-            } else {
-                Users::Whole
-            };
-            let started = std::time::Instant::now();
-            let input =
-                snapshot_input(snapshot, users).map_err(|e| PolicyError::Eval(e.to_string()))?;
-            tracing::debug!("the input ({users:?}) made in {:?}", started.elapsed());
-            let started = std::time::Instant::now();
-            let native = match (&self.native_library, self.strategy) {
-                (Some((base, aliases)), Strategy::Fast) => {
-                    Some(native_library_engine(base, aliases, ctx, &input)?)
-                }
-                _ => None,
-            };
-            tracing::debug!("the native library read in {:?}", started.elapsed());
-            // Custom rules are compiled (once per evaluator); the bundled rules left in Rego
-            // read only the small input on the fast path, where compiling them would cost more
-            // than it saves.
-            let custom = self.policies.rules.iter().filter(|r| !r.bundled);
-            let custom: Vec<&RuleMetadata> = custom.collect();
-            if let (Some((_, env)), None, false) = (&native, &self.compiled, custom.is_empty()) {
-                self.compiled = Some(self.compile_rules(ctx, env, &custom));
+            let outcomes = self.run_interpreted(snapshot, ctx, &rules, &interpreted)?;
+            for (i, (raws, elapsed)) in outcomes {
+                took[i] = elapsed;
+                parts.interpreted.push((i, raws?));
             }
+        }
+        Ok(FindingStream::new(
+            snapshot,
+            ctx,
+            now_ns,
+            rules,
+            parts,
+            took,
+            self.policies.digest(),
+        ))
+    }
+
+    /// Evaluate the rules at `interpreted` (positions in `rules`) that have no native form:
+    /// bundled rules left in Rego and custom rules. Custom rules proven account-wise run over a
+    /// few accounts at a time ([`super::sharded`]); the others read the input made whole — or,
+    /// when only bundled rules are left on the fast path, the input with each account's users
+    /// counted. Outcomes come back in rule order, each with its rule's time.
+    fn run_interpreted(
+        &mut self,
+        snapshot: &Snapshot,
+        ctx: &Context,
+        rules: &[RuleMetadata],
+        interpreted: &[usize],
+    ) -> Result<Vec<(usize, RuleOutcome)>, PolicyError> {
+        let input_error = |e: super::input::InputError| PolicyError::Eval(e.to_string());
+        let fast = self.strategy == Strategy::Fast;
+        let made = |users: Users| {
+            let started = std::time::Instant::now();
+            let input = snapshot_input(snapshot, users).map_err(input_error);
+            tracing::debug!("the input ({users:?}) made in {:?}", started.elapsed());
+            input
+        };
+        // The library's values read the config and the organization, never the users.
+        let counted = made(if fast { Users::Counted } else { Users::Whole })?;
+        let started = std::time::Instant::now();
+        let mut native = match (&self.native_library, self.strategy) {
+            (Some((base, aliases)), Strategy::Fast) => {
+                Some(native_library_engine(base, aliases, ctx, &counted)?)
+            }
+            _ => None,
+        };
+        tracing::debug!("the native library read in {:?}", started.elapsed());
+        // Custom rules are compiled (once per evaluator); the bundled rules left in Rego
+        // read only the small input on the fast path, where compiling them would cost more
+        // than it saves.
+        let custom: Vec<&RuleMetadata> =
+            self.policies.rules.iter().filter(|r| !r.bundled).collect();
+        if let (Some((_, env)), None, false) = (&native, &self.compiled, custom.is_empty()) {
+            self.compiled = Some(self.compile_rules(ctx, env, &custom));
+        }
+        let mut done: Vec<(usize, RuleOutcome)> = Vec::with_capacity(interpreted.len());
+        let mut rest: Vec<usize> = Vec::new();
+        // Compiled custom rules that never read the accounts run once over the small input;
+        // those proven account-wise, a few accounts at a time.
+        let (mut accountless, mut wise) = (Vec::new(), Vec::new());
+        if let (Some(_), Some(program)) = (&native, &self.compiled) {
+            for &i in interpreted.iter().filter(|&&i| !rules[i].bundled) {
+                let path = format!("{}.deny", rules[i].package);
+                if program.status(&path).is_err() {
+                } else if !program.reads_accounts(&path) {
+                    accountless.push(i);
+                } else if program.account_wise(&path) {
+                    wise.push(i);
+                }
+            }
+        }
+        if let (Some((engine, env)), Some(program)) = (&native, &self.compiled) {
+            let data = engine.get_data();
+            let limit = self.rule_time_limit;
+            for (chosen, sharded) in [(&accountless, false), (&wise, true)] {
+                if chosen.is_empty() {
+                    continue;
+                }
+                let rules_meta: Vec<&RuleMetadata> = chosen.iter().map(|&i| &rules[i]).collect();
+                let part = super::sharded::Rules {
+                    program,
+                    data: &data,
+                    env,
+                    rules: &rules_meta,
+                    limit,
+                    shard_users: self.shard_users,
+                };
+                let started = std::time::Instant::now();
+                let outcomes = if sharded {
+                    super::sharded::run(snapshot, &counted, &part).map_err(input_error)?
+                } else {
+                    super::sharded::run_once(&counted, &part)
+                };
+                let how = if sharded {
+                    "account by account"
+                } else {
+                    "without the accounts"
+                };
+                tracing::debug!(
+                    "{} rules run {how} in {:?}",
+                    chosen.len(),
+                    started.elapsed()
+                );
+                for (&i, outcome) in chosen.iter().zip(outcomes) {
+                    match outcome {
+                        super::sharded::Outcome::Done(raws, elapsed) => {
+                            done.push((i, (raws, elapsed)))
+                        }
+                        super::sharded::Outcome::WholeInput => rest.push(i),
+                    }
+                }
+            }
+        }
+        let handled: Vec<usize> = wise.iter().chain(&accountless).copied().collect();
+        rest.extend(interpreted.iter().copied().filter(|i| !handled.contains(i)));
+        rest.sort_unstable();
+        if !rest.is_empty() {
+            // Bundled rules alone read the small input on the fast path (their tests pin
+            // it), unless a custom policy adds to the namespace they read.
+            let small_input =
+                fast && rest.iter().all(|&i| rules[i].bundled) && !self.extends_bundle();
+            let input = if small_input || !fast {
+                counted
+            } else {
+                let whole = made(Users::Whole)?;
+                if let Some((engine, _)) = &mut native {
+                    engine.set_input(whole.clone());
+                }
+                whole
+            };
             self.engine.set_input(input.clone());
-            let chosen: Vec<&RuleMetadata> = interpreted.iter().map(|&i| &rules[i]).collect();
+            let chosen: Vec<&RuleMetadata> = rest.iter().map(|&i| &rules[i]).collect();
             // Rules over the whole snapshot cost milliseconds per thousand users each: worth
             // spreading over the cores. Over the small input they cost milliseconds in all.
             let workers = if small_input { 1 } else { cores() };
@@ -270,20 +386,10 @@ impl Evaluator {
                 compiled: compiled.as_ref(),
             };
             let outcomes = run_rego_rules(engines, &chosen, self.rule_time_limit, workers);
-            for (&i, (raws, elapsed)) in interpreted.iter().zip(outcomes) {
-                took[i] = elapsed;
-                parts.interpreted.push((i, raws?));
-            }
+            done.extend(rest.iter().copied().zip(outcomes));
         }
-        Ok(FindingStream::new(
-            snapshot,
-            ctx,
-            now_ns,
-            rules,
-            parts,
-            took,
-            self.policies.digest(),
-        ))
+        done.sort_unstable_by_key(|(i, _)| *i);
+        Ok(done)
     }
 
     /// Compile the `deny` of `rules` (custom rules) as the fast path evaluates them: with the
@@ -306,9 +412,11 @@ impl Evaluator {
             .filter(|f| !f.bundled)
             .map(|f| f.package.as_str())
             .collect();
+        // The library, and the bundled helper packages beside it (`policies/lib/scp.rego`).
         let needed = |f: &&PolicyFile| {
-            let library =
-                f.package == "data.credwarden.lib" || f.package.starts_with("data.credwarden.lib.");
+            let library = f.package == "data.credwarden.lib"
+                || f.package.starts_with("data.credwarden.lib.")
+                || (f.path.starts_with("policies/lib/") && !f.path.ends_with("_test.rego"));
             !f.bundled
                 || (f.path != LIBRARY_FUNCTIONS && (library || custom.contains(f.package.as_str())))
         };
@@ -426,24 +534,16 @@ impl Compiled<'_> {
         let path = format!("{}.deny", rule.package);
         let deadline = std::time::Instant::now() + limit;
         let env = Some(self.env);
-        // A set rule's members are read as they are made and never held as a set: the stream
-        // sorts the findings into report order itself. A finding made twice is kept once, by
-        // its packed bytes; members that differ only where a finding does not look (a `null`
-        // remediation or none, a set or an array in the details) make the same finding, which
-        // the report would keep once anyway (`order::sort_and_dedup`).
         let mut findings = Distinct::default();
-        let mut read = |member: compiled::Lazy| match super::deny::packed_lazy(member) {
-            Ok(finding) => {
-                findings.insert(finding);
-                Ok(())
-            }
-            // A `deny` that cannot be read: the interpreter gives the reference's error.
-            Err(_) => Err(compiled::Stop::Bail("a finding of the wrong shape".into())),
-        };
-        let read = match self
-            .program
-            .members(&path, self.input, &self.data, env, deadline, &mut read)
-        {
+        let members = self.program.members(
+            &path,
+            self.input,
+            &self.data,
+            env,
+            deadline,
+            &mut super::sharded::reader(&mut findings),
+        );
+        let read = match members {
             Some(done) => done.map(|()| Ok(findings.into_iter().collect())),
             None => self
                 .program
@@ -494,8 +594,10 @@ fn run_rule(
         })
 }
 
-/// A rule's findings without repeats, in the order made.
-type Distinct = indexmap::IndexSet<Packed, foldhash::fast::FixedState>;
+/// A rule's findings (or its error), and the time it took.
+type RuleOutcome = (Result<Vec<Packed>, PolicyError>, std::time::Duration);
+
+use super::sharded::Distinct;
 
 /// Findings held until the stream reports them, each as its bytes (see [`Packed`]).
 fn packed(raws: &[RawFinding]) -> Vec<Packed> {
@@ -591,7 +693,8 @@ mod tests {
     }
 
     /// Every rule of the repository in Rego — bundled and the benchmark's custom ones —
-    /// compiles but the three whose package has a rule with a composite head, and each
+    /// compiles but the two that read the SCP tree (`parents[child] contains parent`, a
+    /// rule with a composite head), and each
     /// compiled rule runs to the same `deny` set as the interpreter (with the same native
     /// library) over generated organisations, without giving way to the interpreter.
     #[test]
@@ -641,16 +744,29 @@ mod tests {
                     "{}",
                     rule.id
                 );
+                // ORG016 reads the organization only; every other benchmark rule visits
+                // the accounts once each.
+                let accountless = rule.id == "ORG016";
+                assert_eq!(small.reads_accounts(&path), !accountless, "{}", rule.id);
+                assert_eq!(small.account_wise(&path), !accountless, "{}", rule.id);
             }
+            let counted = snapshot_input(&snapshot, Users::Counted).unwrap();
+            let mut keys = crate::evaluate::input::Keys::default();
+            let shards: Vec<regorus::Value> = (0..snapshot.accounts.len())
+                .map(|a| {
+                    crate::evaluate::input::shard_input(&snapshot, a..a + 1, &counted, &mut keys)
+                        .unwrap()
+                })
+                .collect();
             let data = native.get_data();
             let far = std::time::Instant::now() + std::time::Duration::from_secs(600);
-            let (mut compiled, mut with_members) = (0, 0);
+            let (mut compiled, mut with_members, mut in_parts) = (0, 0, 0);
             for rule in &evaluator.policies.rules {
                 let path = format!("{}.deny", rule.package);
                 match program.evaluate(&path, &input, &data, Some(&env), far) {
                     None => {
                         assert!(
-                            ["CW401", "CW402", "ORG016"].contains(&rule.id.as_str()),
+                            ["CW401", "CW402"].contains(&rule.id.as_str()),
                             "{} is not compiled: {:?}",
                             rule.id,
                             program.status(&path)
@@ -683,12 +799,45 @@ mod tests {
                             let set: Vec<Value> = set.iter().cloned().collect();
                             assert_eq!(members, set, "seed {seed}: {}", rule.id);
                             with_members += 1;
+                            // An account at a time, or without the accounts, where the
+                            // analysis allows it: the union is the whole set.
+                            let parts: &[regorus::Value] = if program.account_wise(&path) {
+                                &shards
+                            } else if !program.reads_accounts(&path) {
+                                std::slice::from_ref(&counted)
+                            } else {
+                                &[]
+                            };
+                            if !parts.is_empty() {
+                                let mut union = Vec::new();
+                                for part in parts {
+                                    let mut add = |v: compiled::Lazy| {
+                                        union.push(v.into_value());
+                                        Ok(())
+                                    };
+                                    let done = program.members(
+                                        &path,
+                                        part,
+                                        &data,
+                                        Some(&env),
+                                        far,
+                                        &mut add,
+                                    );
+                                    done.unwrap()
+                                        .unwrap_or_else(|e| panic!("{}: {e:?}", rule.id));
+                                }
+                                union.sort();
+                                union.dedup();
+                                assert_eq!(union, set, "seed {seed}: {} in parts", rule.id);
+                                in_parts += 1;
+                            }
                         }
                     }
                 }
             }
-            assert_eq!(compiled, evaluator.policies.rules.len() - 3);
+            assert_eq!(compiled, evaluator.policies.rules.len() - 2);
             assert_eq!(with_members, compiled, "every compiled deny is a set rule");
+            assert!(in_parts >= 20, "{in_parts} rules run in parts");
         }
     }
 

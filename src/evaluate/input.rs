@@ -71,6 +71,21 @@ pub(crate) fn snapshot_input(snapshot: &Snapshot, users: Users) -> Result<Value,
     Ok(with_member(value, "accounts", Value::from(accounts)))
 }
 
+/// The input of a shard: `base` (the input, each account's users counted) with the accounts
+/// `range` of `snapshot`, whole, in place of every account.
+pub(crate) fn shard_input(
+    snapshot: &Snapshot,
+    range: std::ops::Range<usize>,
+    base: &Value,
+    keys: &mut Keys,
+) -> Result<Value, InputError> {
+    let accounts = snapshot.accounts[range]
+        .iter()
+        .map(|account| account_input(account, Users::Whole, keys))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(with_member(base.clone(), "accounts", Value::from(accounts)))
+}
+
 fn account_input(account: &Account, users: Users, keys: &mut Keys) -> Result<Value, InputError> {
     match users {
         Users::Whole => to_value(account, keys),

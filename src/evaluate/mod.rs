@@ -18,6 +18,7 @@ mod packed;
 pub mod policies;
 pub mod query;
 mod severity;
+mod sharded;
 mod stream;
 pub mod testing;
 mod text;

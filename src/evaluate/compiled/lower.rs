@@ -130,6 +130,24 @@ fn dotted(expr: &Json) -> Lowered<Vec<String>> {
     }
 }
 
+/// The reference a rule's head names (`p[k]` of `p[k] contains v if …`), if it has one.
+fn rule_head(rule: &Json) -> Option<&Json> {
+    let ("Spec", spec) = variant(rule).ok()? else {
+        return None;
+    };
+    let (_, head) = field(spec, "head").and_then(variant).ok()?;
+    field(head, "refr").ok()
+}
+
+/// The first name of a composite head's reference: `a` of `a.b.c`, `p` of `p[k]`.
+fn head_root(refr: &Json) -> Option<String> {
+    match variant(refr).ok()? {
+        ("Var", v) => var_name(v).ok(),
+        ("RefDot" | "RefBrack", v) => head_root(field(v, "refr").ok()?),
+        _ => None,
+    }
+}
+
 fn var_name(v: &Json) -> Lowered<String> {
     field(v, "value")?
         .as_str()
@@ -360,15 +378,21 @@ impl<'a> Lowering<'a> {
     fn add_rule(&mut self, module: usize, package: &[String], rule: &'a Json) {
         let mut record = |name: Lowered<String>, kind: Option<GroupKind>, default: bool| {
             let Ok(name) = name else {
-                // A rule whose head is not a plain name (`a.b.c := …`, `p[k] := …`): the
-                // whole package's names under it are unknown, so its package is left alone.
+                // A rule whose head is not a plain name (`a.b.c := …`, `p[k] contains v`)
+                // defines something under its first name (`a`, `p`), which is left to the
+                // interpreter with every rule that reads it; when even that name is unknown,
+                // the whole package is left alone.
                 let path = package.join(".");
-                let group = self.groups.entry(format!("{path}.*")).or_insert(Group {
-                    kind: None,
-                    definitions: Vec::new(),
-                    defaults: Vec::new(),
-                    unsupported: None,
-                });
+                let under = rule_head(rule).and_then(head_root);
+                let group = self
+                    .groups
+                    .entry(format!("{path}.{}", under.unwrap_or("*".into())))
+                    .or_insert(Group {
+                        kind: None,
+                        definitions: Vec::new(),
+                        defaults: Vec::new(),
+                        unsupported: None,
+                    });
                 group.unsupported = Some("a rule with a composite head".into());
                 return;
             };

@@ -11,6 +11,7 @@
 //! the interpreter ([`Stop::Bail`]), which then gives the reference's result or error. The
 //! tests compare both on every rule of the repository over generated snapshots.
 
+mod accounts;
 mod builtins;
 #[cfg(test)]
 mod differential;
@@ -141,6 +142,24 @@ impl Program {
             Some(Ok(_)) => Ok(()),
             Some(Err(why)) => Err(why.clone()),
             None => Err(Unsupported("not asked for".into())),
+        }
+    }
+
+    /// Whether the compiled set rule at `path` can run over a shard of the accounts at a time,
+    /// the union of the shards' sets being the whole set (see `accounts.rs`).
+    pub(crate) fn account_wise(&self, path: &str) -> bool {
+        match self.entries.get(path) {
+            Some(Ok(id)) => accounts::Analysis::new(self).account_wise(*id),
+            _ => false,
+        }
+    }
+
+    /// Whether the compiled rule at `path` may read `input.accounts` at all (anything it
+    /// reaches included); a rule that does not reads the same over any accounts.
+    pub(crate) fn reads_accounts(&self, path: &str) -> bool {
+        match self.entries.get(path) {
+            Some(Ok(id)) => accounts::Analysis::new(self).rule_reads(*id),
+            _ => true,
         }
     }
 
