@@ -34,7 +34,10 @@ pub struct Snapshot {
     #[serde(default)]
     pub generator: Generator,
     /// When the collection finished.
-    #[serde(deserialize_with = "super::timestamp::deserialize")]
+    #[serde(
+        deserialize_with = "super::timestamp::deserialize",
+        serialize_with = "super::timestamp::serialize"
+    )]
     pub collected_at: Timestamp,
     /// Where the data came from: `aws`, `credential-report` or `synthetic`.
     #[serde(default = "default_source")]
@@ -98,7 +101,11 @@ pub struct Account {
 #[serde(deny_unknown_fields)]
 pub struct CredentialReportInfo {
     /// `GeneratedTime` of the report; `null` when unknown (a CSV given without it).
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub generated_at: Option<Timestamp>,
 }
 
@@ -109,7 +116,11 @@ pub struct RootUser {
     /// `null` when AWS says `not_supported` (organizations with centralized root access).
     #[serde(default)]
     pub password_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub password_last_used: Option<Timestamp>,
     pub mfa_active: bool,
     /// The two key slots of the credential report.
@@ -129,9 +140,17 @@ pub struct RootKeySlot {
     /// 1 or 2.
     pub slot: u8,
     pub active: bool,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub last_rotated: Option<Timestamp>,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub last_used_at: Option<Timestamp>,
     #[serde(default)]
     pub last_used_service: Option<String>,
@@ -149,7 +168,10 @@ pub struct User {
     pub arn: String,
     #[serde(default = "default_path")]
     pub path: String,
-    #[serde(deserialize_with = "super::timestamp::deserialize")]
+    #[serde(
+        deserialize_with = "super::timestamp::deserialize",
+        serialize_with = "super::timestamp::serialize"
+    )]
     pub created_at: Timestamp,
     #[serde(default)]
     pub tags: super::Tags,
@@ -185,9 +207,17 @@ fn default_path() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Password {
     pub enabled: bool,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub last_used: Option<Timestamp>,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub last_changed: Option<Timestamp>,
 }
 
@@ -207,9 +237,16 @@ pub struct AccessKey {
     #[serde(default)]
     pub slot: Option<u8>,
     pub status: KeyStatus,
-    #[serde(deserialize_with = "super::timestamp::deserialize")]
+    #[serde(
+        deserialize_with = "super::timestamp::deserialize",
+        serialize_with = "super::timestamp::serialize"
+    )]
     pub created_at: Timestamp,
-    #[serde(default, deserialize_with = "super::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        deserialize_with = "super::timestamp::deserialize_option",
+        serialize_with = "super::timestamp::serialize_option"
+    )]
     pub last_used_at: Option<Timestamp>,
     #[serde(default)]
     pub last_used_service: Option<String>,

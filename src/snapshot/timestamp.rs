@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Timelike, Utc};
 use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serializer};
 
 use super::Timestamp;
 
@@ -67,9 +67,42 @@ fn parse_usual(b: &[u8]) -> Option<Timestamp> {
 /// there is one, in milli-, micro- or nanoseconds): chrono's
 /// `to_rfc3339_opts(SecondsFormat::AutoSi, true)`.
 pub fn format(t: &Timestamp) -> String {
+    let mut buf = [0; USUAL_MAX];
+    match write_usual(t, &mut buf) {
+        // Exactly as long as the text, so that it becomes a finding's own string without a copy.
+        Some(text) => String::from(text),
+        None => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+    }
+}
+
+/// `#[serde(serialize_with)]` for a timestamp: what chrono's serialiser writes (the text of
+/// [`format`]), made on the stack. A snapshot of 100,000 users has half a million of them to
+/// write, and the engine's input as many to make.
+pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0; USUAL_MAX];
+    match write_usual(t, &mut buf) {
+        Some(text) => s.serialize_str(text),
+        None => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+    }
+}
+
+/// `#[serde(serialize_with)]` for an optional timestamp (`None`: `null`).
+pub fn serialize_option<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serialize(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The longest usual spelling: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+const USUAL_MAX: usize = 30;
+
+/// The usual spelling of `t` written into `buf`; `None` for a year beyond 0–9999 or a leap
+/// second, which chrono writes.
+fn write_usual<'b>(t: &Timestamp, buf: &'b mut [u8; USUAL_MAX]) -> Option<&'b str> {
     let (year, nanos) = (t.year(), t.nanosecond());
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-        return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        return None;
     }
     let (fraction, width) = if nanos == 0 {
         (0, 0)
@@ -80,32 +113,29 @@ pub fn format(t: &Timestamp) -> String {
     } else {
         (nanos, 9)
     };
-    // Exactly as long as the text, so that it becomes a finding's own string without a copy.
-    let mut s = String::with_capacity(20 + if width > 0 { 1 + width as usize } else { 0 });
-    digits(&mut s, year as u32, 4);
-    s.push('-');
-    digits(&mut s, t.month(), 2);
-    s.push('-');
-    digits(&mut s, t.day(), 2);
-    s.push('T');
-    digits(&mut s, t.hour(), 2);
-    s.push(':');
-    digits(&mut s, t.minute(), 2);
-    s.push(':');
-    digits(&mut s, t.second(), 2);
+    let mut at = 0;
+    let mut put = |n: u32, width: u32, after: Option<u8>| {
+        for place in (0..width).rev() {
+            buf[at] = b'0' + (n / 10u32.pow(place) % 10) as u8;
+            at += 1;
+        }
+        if let Some(c) = after {
+            buf[at] = c;
+            at += 1;
+        }
+    };
+    put(year as u32, 4, Some(b'-'));
+    put(t.month(), 2, Some(b'-'));
+    put(t.day(), 2, Some(b'T'));
+    put(t.hour(), 2, Some(b':'));
+    put(t.minute(), 2, Some(b':'));
     if width > 0 {
-        s.push('.');
-        digits(&mut s, fraction, width);
+        put(t.second(), 2, Some(b'.'));
+        put(fraction, width, Some(b'Z'));
+    } else {
+        put(t.second(), 2, Some(b'Z'));
     }
-    s.push('Z');
-    s
-}
-
-/// `n` in `width` decimal digits, zeros first.
-fn digits(s: &mut String, n: u32, width: u32) {
-    for place in (0..width).rev() {
-        s.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
-    }
+    std::str::from_utf8(&buf[..at]).ok()
 }
 
 struct TimestampVisitor;
@@ -219,6 +249,15 @@ mod tests {
             let expected = t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
             assert_eq!(format(&t), expected);
             assert_eq!(parse(&expected), Ok(t), "{expected}");
+            // Serialised as chrono's own serialiser writes it.
+            let mut written = Vec::new();
+            serialize(&t, &mut serde_json::Serializer::new(&mut written)).unwrap();
+            assert_eq!(written, serde_json::to_vec(&t).unwrap(), "{expected}");
+            for maybe in [Some(t), None] {
+                let mut written = Vec::new();
+                serialize_option(&maybe, &mut serde_json::Serializer::new(&mut written)).unwrap();
+                assert_eq!(written, serde_json::to_vec(&maybe).unwrap(), "{expected}");
+            }
         }
     }
 
