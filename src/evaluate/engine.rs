@@ -322,6 +322,7 @@ impl Evaluator {
                     rules: &rules_meta,
                     limit,
                     shard_users: self.shard_users,
+                    users: shard_users_input(program, &rules_meta),
                 };
                 let started = std::time::Instant::now();
                 let outcomes = if sharded {
@@ -594,6 +595,19 @@ fn run_rule(
         })
 }
 
+/// The users the account-wise `rules` need in their shards: counted only, when none reads
+/// more of them than how many there are.
+fn shard_users_input(program: &Program, rules: &[&RuleMetadata]) -> Users {
+    let counted = rules
+        .iter()
+        .all(|rule| program.account_wise_without_users(&format!("{}.deny", rule.package)));
+    if counted {
+        Users::Counted
+    } else {
+        Users::Whole
+    }
+}
+
 /// A rule's findings (or its error), and the time it took.
 type RuleOutcome = (Result<Vec<Packed>, PolicyError>, std::time::Duration);
 
@@ -750,14 +764,26 @@ mod tests {
                 assert_eq!(small.reads_accounts(&path), !accountless, "{}", rule.id);
                 assert_eq!(small.account_wise(&path), !accountless, "{}", rule.id);
             }
+            let without_users: Vec<&str> = custom
+                .iter()
+                .filter(|r| small.account_wise_without_users(&format!("{}.deny", r.package)))
+                .map(|r| r.id.as_str())
+                .collect();
+            assert_eq!(without_users, ["ORG013", "ORG014", "ORG015"]);
             let counted = snapshot_input(&snapshot, Users::Counted).unwrap();
             let mut keys = crate::evaluate::input::Keys::default();
-            let shards: Vec<regorus::Value> = (0..snapshot.accounts.len())
-                .map(|a| {
-                    crate::evaluate::input::shard_input(&snapshot, a..a + 1, &counted, &mut keys)
+            let mut shards = |users: Users| -> Vec<regorus::Value> {
+                (0..snapshot.accounts.len())
+                    .map(|a| {
+                        let range = a..a + 1;
+                        crate::evaluate::input::shard_input(
+                            &snapshot, range, users, &counted, &mut keys,
+                        )
                         .unwrap()
-                })
-                .collect();
+                    })
+                    .collect()
+            };
+            let (shards, counted_shards) = (shards(Users::Whole), shards(Users::Counted));
             let data = native.get_data();
             let far = std::time::Instant::now() + std::time::Duration::from_secs(600);
             let (mut compiled, mut with_members, mut in_parts) = (0, 0, 0);
@@ -801,13 +827,16 @@ mod tests {
                             with_members += 1;
                             // An account at a time, or without the accounts, where the
                             // analysis allows it: the union is the whole set.
-                            let parts: &[regorus::Value] = if program.account_wise(&path) {
-                                &shards
-                            } else if !program.reads_accounts(&path) {
-                                std::slice::from_ref(&counted)
-                            } else {
-                                &[]
-                            };
+                            let parts: &[regorus::Value] =
+                                if program.account_wise_without_users(&path) {
+                                    &counted_shards
+                                } else if program.account_wise(&path) {
+                                    &shards
+                                } else if !program.reads_accounts(&path) {
+                                    std::slice::from_ref(&counted)
+                                } else {
+                                    &[]
+                                };
                             if !parts.is_empty() {
                                 let mut union = Vec::new();
                                 for part in parts {

@@ -72,16 +72,17 @@ pub(crate) fn snapshot_input(snapshot: &Snapshot, users: Users) -> Result<Value,
 }
 
 /// The input of a shard: `base` (the input, each account's users counted) with the accounts
-/// `range` of `snapshot`, whole, in place of every account.
+/// `range` of `snapshot`, their users as `users` says, in place of every account.
 pub(crate) fn shard_input(
     snapshot: &Snapshot,
     range: std::ops::Range<usize>,
+    users: Users,
     base: &Value,
     keys: &mut Keys,
 ) -> Result<Value, InputError> {
     let accounts = snapshot.accounts[range]
         .iter()
-        .map(|account| account_input(account, Users::Whole, keys))
+        .map(|account| account_input(account, users, keys))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(with_member(base.clone(), "accounts", Value::from(accounts)))
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use regorus::Value;
 
 use super::compiled::{self, Program};
-use super::input::{shard_input, InputError, Keys};
+use super::input::{shard_input, InputError, Keys, Users};
 use super::metadata::RuleMetadata;
 use super::native::library;
 use super::packed::Packed;
@@ -44,6 +44,8 @@ pub(super) struct Rules<'a> {
     pub(super) limit: Duration,
     /// A shard's users, at least ([`SHARD_USERS`] but in tests).
     pub(super) shard_users: usize,
+    /// The users of a shard's accounts: counted only when no rule reads them.
+    pub(super) users: Users,
 }
 
 /// One rule's result in one shard.
@@ -78,7 +80,7 @@ pub(super) fn run(
         shards.len(),
         Keys::default,
         |keys, s| {
-            let input = shard_input(snapshot, shards[s].clone(), base, keys)?;
+            let input = shard_input(snapshot, shards[s].clone(), rules.users, base, keys)?;
             Ok((0..n)
                 .map(|r| {
                     if stopped[r].load(Ordering::Relaxed) {

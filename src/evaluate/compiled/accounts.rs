@@ -26,13 +26,14 @@
 use regorus::Value;
 
 use super::builtins;
-use super::ir::{Callee, Definition, Expr, Pattern, Query, Rule, RuleId, RuleKind, Stmt};
+use super::ir::{Callee, Definition, Expr, Pattern, Query, Rule, RuleId, RuleKind, Slot, Stmt};
 use super::Program;
 
 /// What is known of each rule and function while the program is analysed.
 pub(super) struct Analysis<'p> {
     program: &'p Program,
     accounts: Value,
+    users: Value,
     /// Whether each rule may read `input.accounts` (`None`: not yet known).
     rule_reads: Vec<Option<bool>>,
     function_reads: Vec<Option<bool>>,
@@ -44,6 +45,7 @@ impl<'p> Analysis<'p> {
         Analysis {
             program,
             accounts: Value::from("accounts"),
+            users: Value::from("users"),
             rule_reads: vec![None; program.rules.len()],
             function_reads: vec![None; program.functions.len()],
             wise: vec![None; program.rules.len()],
@@ -74,6 +76,115 @@ impl<'p> Analysis<'p> {
         wise
     }
 
+    /// Whether the account-wise set rule `id` reads no account's users but for how many there
+    /// are (`count(account.users)`): it then runs over accounts whose users are only counted,
+    /// never made into values.
+    pub(super) fn without_users(&mut self, id: RuleId) -> bool {
+        self.account_wise(id) && self.accounts_without_users(id, false)
+    }
+
+    /// Whether every body of the account-wise rule `id` reads of its account only fields other
+    /// than the users, or their count. `passes`: its member may also be the account itself (a
+    /// set of accounts another rule iterates, as `lib.collected_accounts`).
+    fn accounts_without_users(&mut self, id: RuleId, passes: bool) -> bool {
+        let rule: &'p Rule = &self.program.rules[id];
+        rule.definitions.iter().all(|definition| {
+            let [body] = definition.chain.as_slice() else {
+                return false;
+            };
+            // The one iteration over the accounts (the rule is account-wise): its variable.
+            let mut account = None;
+            for stmt in &body.query.stmts {
+                if let Stmt::SomeIn {
+                    key: None,
+                    value,
+                    collection,
+                } = stmt
+                {
+                    if !self.is_accounts(collection) {
+                        continue;
+                    }
+                    account = match value {
+                        Pattern::Bind(slot) => Some(*slot),
+                        Pattern::Ignore => None,
+                        _ => return false,
+                    };
+                    if !self.domain_without_users(collection) {
+                        return false;
+                    }
+                }
+            }
+            let Some(slot) = account else {
+                return true;
+            };
+            let stmts_fine = body.query.stmts.iter().all(|stmt| match stmt {
+                Stmt::SomeIn { collection, .. } if self.is_accounts(collection) => true,
+                other => !self.stmt_misuses(other, slot),
+            });
+            stmts_fine
+                && match &body.value {
+                    None => true,
+                    Some(Expr::Local(s)) if passes && *s == slot => true,
+                    Some(value) => !self.misuses(value, slot),
+                }
+        })
+    }
+
+    /// Whether the accounts `e` iterates reach the rule without their users read.
+    fn domain_without_users(&mut self, e: &'p Expr) -> bool {
+        match e {
+            Expr::Once(_, inner) => self.domain_without_users(inner),
+            Expr::Rule(id) => self.accounts_without_users(*id, true),
+            _ => true,
+        }
+    }
+
+    /// Whether `e` uses the account in `slot` other than by reading a field besides `users`
+    /// or counting the users.
+    fn misuses(&self, e: &Expr, slot: Slot) -> bool {
+        let is_account = |x: &Expr| matches!(x, Expr::Local(s) if *s == slot);
+        match e {
+            Expr::Local(s) => *s == slot,
+            Expr::Field(inner, name, _) if is_account(inner) => *name == self.users,
+            Expr::FieldOr(inner, name, fallback, _) if is_account(inner) => {
+                *name == self.users || self.misuses(fallback, slot)
+            }
+            Expr::Call(Callee::Builtin(f), args) if builtins::is_object_get(*f) => {
+                match args.as_slice() {
+                    [inner, Expr::Const(key), fallback] if is_account(inner) => {
+                        *key == self.users || self.misuses(fallback, slot)
+                    }
+                    _ => args.iter().any(|a| self.misuses(a, slot)),
+                }
+            }
+            // How many users there are: counted users are as many.
+            Expr::Call(Callee::Builtin(f), args) if builtins::is_count(*f) => {
+                match args.as_slice() {
+                    [Expr::Field(inner, name, _)] if is_account(inner) && *name == self.users => {
+                        false
+                    }
+                    [Expr::FieldOr(inner, name, fallback, _)]
+                        if is_account(inner) && *name == self.users =>
+                    {
+                        self.misuses(fallback, slot)
+                    }
+                    _ => args.iter().any(|a| self.misuses(a, slot)),
+                }
+            }
+            _ => parts(e).into_iter().any(|part| match part {
+                Part::Expr(x) => self.misuses(x, slot),
+                Part::Query(q) => q.stmts.iter().any(|s| self.stmt_misuses(s, slot)),
+            }),
+        }
+    }
+
+    fn stmt_misuses(&self, stmt: &Stmt, slot: Slot) -> bool {
+        stmt_parts(stmt).into_iter().any(|part| match part {
+            Part::Expr(x) => self.misuses(x, slot),
+            Part::Query(q) => q.stmts.iter().any(|s| self.stmt_misuses(s, slot)),
+        })
+    }
+
     /// Whether `query` iterates the accounts in exactly one statement, without a key, and
     /// reads them nowhere else.
     fn one_pass_over_accounts(&mut self, query: &'p Query) -> bool {
@@ -82,14 +193,9 @@ impl<'p> Analysis<'p> {
             match stmt {
                 Stmt::SomeIn {
                     key: None,
-                    value,
                     collection,
-                } if self.is_accounts(collection) => {
-                    passes += 1;
-                    if self.pattern_reads(value) {
-                        return false;
-                    }
-                }
+                    ..
+                } if self.is_accounts(collection) => passes += 1,
                 other => {
                     if self.stmt_reads(other) {
                         return false;
@@ -121,88 +227,46 @@ impl<'p> Analysis<'p> {
     /// Whether evaluating `e` may read `input.accounts`.
     fn reads(&mut self, e: &'p Expr) -> bool {
         match e {
-            Expr::Const(_) | Expr::Local(_) | Expr::Data(_) => false,
             // The whole input, where nothing says which part is read.
             Expr::Input => true,
             Expr::Rule(id) => self.rule_reads(*id),
-            Expr::Field(inner, name, _) => match **inner {
-                Expr::Input => *name == self.accounts,
-                _ => self.reads(inner),
+            Expr::Field(inner, name, _) if matches!(**inner, Expr::Input) => *name == self.accounts,
+            Expr::FieldOr(inner, name, fallback, _) if matches!(**inner, Expr::Input) => {
+                *name == self.accounts || self.reads(fallback)
+            }
+            Expr::Index(inner, index) if matches!(**inner, Expr::Input) => match &**index {
+                Expr::Const(key) => *key == self.accounts,
+                _ => true,
             },
-            Expr::FieldOr(inner, name, fallback, _) => {
-                let inner_reads = match **inner {
-                    Expr::Input => *name == self.accounts,
-                    _ => self.reads(inner),
-                };
-                inner_reads || self.reads(fallback)
-            }
-            Expr::Index(inner, index) => match (&**inner, &**index) {
-                (Expr::Input, Expr::Const(key)) => *key == self.accounts,
-                _ => self.reads(inner) || self.reads(index),
-            },
-            Expr::Array(items) | Expr::Set(items) => items.iter().any(|i| self.reads(i)),
-            Expr::Object(pairs) => pairs.iter().any(|(k, v)| self.reads(k) || self.reads(v)),
-            Expr::Template(template) => template.fields.iter().any(|(_, v)| self.reads(v)),
-            Expr::ArrayCompr(query, item) | Expr::SetCompr(query, item) => {
-                self.query_reads(query) || self.reads(item)
-            }
-            Expr::ObjectCompr(query, key, value) => {
-                self.query_reads(query) || self.reads(key) || self.reads(value)
-            }
-            Expr::Call(callee, args) => {
-                let callee_reads = match callee {
-                    Callee::Builtin(f) if builtins::is_object_get(*f) => {
-                        if let [Expr::Input, Expr::Const(key), fallback] = args.as_slice() {
-                            return *key == self.accounts || self.reads(fallback);
-                        }
-                        false
+            Expr::Call(Callee::Builtin(f), args) if builtins::is_object_get(*f) => {
+                match args.as_slice() {
+                    [Expr::Input, Expr::Const(key), fallback] => {
+                        *key == self.accounts || self.reads(fallback)
                     }
-                    // Builtins read their arguments only; the library's native functions
-                    // their arguments, the config and the organization.
-                    Callee::Builtin(_) | Callee::Library(..) => false,
-                    Callee::Function(id) => self.function_reads(*id),
-                };
-                callee_reads || args.iter().any(|a| self.reads(a))
+                    _ => args.iter().any(|a| self.reads(a)),
+                }
             }
-            Expr::Arith(_, a, b) | Expr::Compare(_, a, b) | Expr::SetOp(_, a, b) => {
-                self.reads(a) || self.reads(b)
+            // Builtins read their arguments only; the library's native functions their
+            // arguments, the config and the organization.
+            Expr::Call(Callee::Function(id), args) => {
+                self.function_reads(*id) || args.iter().any(|a| self.reads(a))
             }
-            Expr::Membership(key, value, collection) => {
-                key.as_ref().is_some_and(|k| self.reads(k))
-                    || self.reads(value)
-                    || self.reads(collection)
-            }
-            Expr::Once(_, inner) => self.reads(inner),
+            _ => parts(e).into_iter().any(|part| match part {
+                Part::Expr(x) => self.reads(x),
+                Part::Query(q) => self.query_reads(q),
+            }),
         }
     }
 
     fn stmt_reads(&mut self, stmt: &'p Stmt) -> bool {
-        match stmt {
-            Stmt::Expr(e) | Stmt::Not(e) => self.reads(e),
-            Stmt::Bind(pattern, e) => self.pattern_reads(pattern) || self.reads(e),
-            Stmt::SomeIn {
-                key,
-                value,
-                collection,
-            } => {
-                key.as_ref().is_some_and(|k| self.pattern_reads(k))
-                    || self.pattern_reads(value)
-                    || self.reads(collection)
-            }
-            Stmt::Every { domain, query, .. } => self.reads(domain) || self.query_reads(query),
-        }
+        stmt_parts(stmt).into_iter().any(|part| match part {
+            Part::Expr(x) => self.reads(x),
+            Part::Query(q) => self.query_reads(q),
+        })
     }
 
     fn query_reads(&mut self, query: &'p Query) -> bool {
         query.stmts.iter().any(|s| self.stmt_reads(s))
-    }
-
-    /// Patterns hold constants and variables only; this stays true to the type.
-    fn pattern_reads(&mut self, pattern: &'p Pattern) -> bool {
-        match pattern {
-            Pattern::Bind(_) | Pattern::Ignore | Pattern::Equal(_) => false,
-            Pattern::Array(items) => items.iter().any(|p| self.pattern_reads(p)),
-        }
     }
 
     /// Whether the rule `id` may read `input.accounts`, through anything it reaches.
@@ -229,12 +293,55 @@ impl<'p> Analysis<'p> {
     /// Whether any body (or `else`), value or parameter of `definitions` may read the accounts.
     fn definitions_read(&mut self, definitions: &'p [Definition]) -> bool {
         definitions.iter().any(|definition| {
-            definition.params.iter().any(|p| self.pattern_reads(p))
-                || definition.chain.iter().any(|body| {
-                    self.query_reads(&body.query)
-                        || body.value.as_ref().is_some_and(|v| self.reads(v))
-                })
+            definition.chain.iter().any(|body| {
+                self.query_reads(&body.query) || body.value.as_ref().is_some_and(|v| self.reads(v))
+            })
         })
+    }
+}
+
+/// What an expression or a statement holds directly: expressions, and the queries of
+/// comprehensions and `every`. Patterns hold only constants and variables.
+enum Part<'p> {
+    Expr(&'p Expr),
+    Query(&'p Query),
+}
+
+fn parts(e: &Expr) -> Vec<Part<'_>> {
+    fn exprs(items: &[Expr]) -> Vec<Part<'_>> {
+        items.iter().map(Part::Expr).collect()
+    }
+    match e {
+        Expr::Const(_) | Expr::Local(_) | Expr::Input | Expr::Data(_) | Expr::Rule(_) => Vec::new(),
+        Expr::Index(a, b)
+        | Expr::FieldOr(a, _, b, _)
+        | Expr::Arith(_, a, b)
+        | Expr::Compare(_, a, b)
+        | Expr::SetOp(_, a, b) => vec![Part::Expr(a), Part::Expr(b)],
+        Expr::Field(a, _, _) | Expr::Once(_, a) => vec![Part::Expr(a)],
+        Expr::Array(items) | Expr::Set(items) | Expr::Call(_, items) => exprs(items),
+        Expr::Object(pairs) => pairs
+            .iter()
+            .flat_map(|(k, v)| [Part::Expr(k), Part::Expr(v)])
+            .collect(),
+        Expr::Template(template) => template.fields.iter().map(|(_, v)| Part::Expr(v)).collect(),
+        Expr::ArrayCompr(q, item) | Expr::SetCompr(q, item) => {
+            vec![Part::Query(q), Part::Expr(item)]
+        }
+        Expr::ObjectCompr(q, k, v) => vec![Part::Query(q), Part::Expr(k), Part::Expr(v)],
+        Expr::Membership(key, value, collection) => key
+            .iter()
+            .map(|k| Part::Expr(k))
+            .chain([Part::Expr(value), Part::Expr(collection)])
+            .collect(),
+    }
+}
+
+fn stmt_parts(stmt: &Stmt) -> Vec<Part<'_>> {
+    match stmt {
+        Stmt::Expr(e) | Stmt::Not(e) | Stmt::Bind(_, e) => vec![Part::Expr(e)],
+        Stmt::SomeIn { collection, .. } => vec![Part::Expr(collection)],
+        Stmt::Every { domain, query, .. } => vec![Part::Expr(domain), Part::Query(query)],
     }
 }
 
@@ -244,6 +351,12 @@ mod tests {
 
     /// (account-wise, reads the accounts) of `data.t.deny` in `rules`.
     fn classify(rules: &str) -> (bool, bool) {
+        let (wise, reads, _) = classify_users(rules);
+        (wise, reads)
+    }
+
+    /// And whether it is account-wise without reading the users (but their number).
+    fn classify_users(rules: &str) -> (bool, bool, bool) {
         let policy = format!("package t\nimport rego.v1\n{rules}\n");
         let mut engine = regorus::Engine::new();
         engine.add_policy("t.rego".into(), policy).unwrap();
@@ -254,7 +367,11 @@ mod tests {
             "{rules}: {:?}",
             program.status(&entry)
         );
-        (program.account_wise(&entry), program.reads_accounts(&entry))
+        (
+            program.account_wise(&entry),
+            program.reads_accounts(&entry),
+            program.account_wise_without_users(&entry),
+        )
     }
 
     #[test]
@@ -311,6 +428,41 @@ mod tests {
             "deny contains \"x\" if { input.source == \"demo\" }",
         ] {
             assert_eq!(classify(rules), (false, false), "{rules}");
+        }
+    }
+
+    #[test]
+    fn rules_that_read_no_users_but_their_number() {
+        let ok = "ok contains a if { some a in input.accounts; a.error == null }\n";
+        for (rules, without_users) in [
+            ("deny contains a.id if { some a in input.accounts }", true),
+            ("deny contains a.id if { some a in input.accounts; count(a.users) > 250 }", true),
+            ("deny contains [a.id, a.alias] if { some a in input.accounts; a.root.mfa_active == false }", true),
+            ("deny contains x if { some a in input.accounts; x := object.get(a, \"alias\", \"-\") }", true),
+            ("deny contains \"x\" if { some _ in input.accounts }", true),
+            (&format!("{ok}deny contains a.id if {{ some a in ok }}"), true),
+            (&format!("{ok}deny contains a.id if {{ some a in ok; count(a.users) > 1 }}"), true),
+            // The users read, in every way.
+            ("deny contains u.name if { some a in input.accounts; some u in a.users }", false),
+            ("deny contains a.id if { some a in input.accounts; users := a.users; count(users) > 1 }", false),
+            ("deny contains a.id if { some a in input.accounts; count(object.get(a, \"users\", [])) > 1 }", false),
+            ("deny contains a.id if { some a in input.accounts; count([u | some u in a.users]) > 1 }", false),
+            // The account whole: in a finding, to a function, compared, copied.
+            ("deny contains a if { some a in input.accounts }", false),
+            ("f(x) := x.id\ndeny contains f(a) if { some a in input.accounts }", false),
+            ("deny contains a.id if { some a in input.accounts; a != {} }", false),
+            ("deny contains b.id if { some a in input.accounts; b := a }", false),
+            ("deny contains a.id if { some [a] in [[x] | some x in input.accounts] }", false),
+            // A set of accounts that reads their users, or gives them.
+            ("ok contains a if { some a in input.accounts; count(a.users[0]) > 0 }\ndeny contains a.id if { some a in ok }", false),
+            ("ok contains a.users if { some a in input.accounts }\ndeny contains count(u) if { some u in ok }", false),
+        ] {
+            let (wise, reads, found) = classify_users(rules);
+            assert!(reads, "{rules}");
+            assert_eq!(found, without_users && wise, "{rules}");
+            if without_users {
+                assert!(wise, "{rules}");
+            }
         }
     }
 }

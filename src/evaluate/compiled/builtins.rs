@@ -32,6 +32,12 @@ pub(crate) fn is_object_get(f: Builtin) -> bool {
     std::ptr::fn_addr_eq(f, object_get as Builtin)
 }
 
+/// Whether `f` is `count` (which the account analysis allows on an account's users: counted
+/// users are as many).
+pub(crate) fn is_count(f: Builtin) -> bool {
+    std::ptr::fn_addr_eq(f, count as Builtin)
+}
+
 /// The builtin named `name` (as a call spells it, e.g. "count", "object.get", "regex.match")
 /// taking `nargs` arguments, when it is mirrored here.
 pub(crate) fn lookup(name: &str, nargs: usize) -> Option<Builtin> {

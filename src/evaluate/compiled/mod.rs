@@ -154,6 +154,15 @@ impl Program {
         }
     }
 
+    /// Whether the compiled set rule at `path` is account-wise and reads no account's users but
+    /// for how many there are: it runs as well over accounts whose users are only counted.
+    pub(crate) fn account_wise_without_users(&self, path: &str) -> bool {
+        match self.entries.get(path) {
+            Some(Ok(id)) => accounts::Analysis::new(self).without_users(*id),
+            _ => false,
+        }
+    }
+
     /// Whether the compiled rule at `path` may read `input.accounts` at all (anything it
     /// reaches included); a rule that does not reads the same over any accounts.
     pub(crate) fn reads_accounts(&self, path: &str) -> bool {
