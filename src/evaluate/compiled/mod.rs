@@ -87,13 +87,18 @@ impl Program {
         // regorus analyses the policies (variable safety, statement order, patterns) when it
         // first evaluates; a policy it rejects there must get the interpreter's error, not a
         // compiled value.
-        let ast = match engine.eval_query("true".into(), false) {
+        let started = Instant::now();
+        let analysed = engine.eval_query("true".into(), false);
+        tracing::debug!("regorus analysed the policies in {:?}", started.elapsed());
+        let started = Instant::now();
+        let ast = match analysed {
             Ok(_) => syntax_tree(engine),
             Err(e) => Err(Unsupported(format!(
                 "regorus rejects the policies: {}",
                 format!("{e:#}").lines().last().unwrap_or_default()
             ))),
         };
+        tracing::debug!("their syntax tree read in {:?}", started.elapsed());
         let mut program = Program::empty();
         let ast = match ast {
             Ok(ast) => ast,
