@@ -207,6 +207,22 @@ deny contains finding if {
 deny contains finding if {
 	some account in lib.collected_accounts
 	some user in account.users
+	some key in user.access_keys
+	some [form, given, action] in [
+		["key remediation", key, "deactivate_access_key"],
+		["key without its id", object.remove(key, ["access_key_id"]), "delete_access_key"],
+	]
+	finding := {
+		"account_id": account.account_id,
+		"resource": lib.key_resource(user, key),
+		"message": sprintf("%s for %s", [form, lib.key_label(key)]),
+		"remediation": lib.key_remediation(user, given, action),
+	}
+}
+
+deny contains finding if {
+	some account in lib.collected_accounts
+	some user in account.users
 	finding := {
 		"account_id": account.account_id,
 		"resource": lib.user_resource(user),
@@ -243,6 +259,25 @@ deny contains finding if {
         merged["remediation"]["params"]["task"],
         serde_json::json!({"old": 1, "new": 2})
     );
+    // `lib.key_remediation`: the key's action, a break-glass user's key left to a person, and
+    // a key without its id (made by the library, not from its parts).
+    let keys = count("key remediation");
+    assert!(keys >= 10, "{fast:#?}");
+    assert_eq!(count("key without its id"), keys);
+    let remediations = |prefix: &str| -> Vec<serde_json::Value> {
+        fast.iter()
+            .filter(|f| f["message"].as_str().unwrap().starts_with(prefix))
+            .map(|f| f["remediation"].clone())
+            .collect()
+    };
+    let by_id = remediations("key remediation");
+    assert!(by_id.iter().any(|r| r["action"] == "deactivate_access_key"));
+    assert!(by_id.iter().any(|r| r["action"] == "manual"
+        && r["params"]["break_glass"] == true
+        && r["params"]["intended_action"] == "deactivate_access_key"));
+    assert!(remediations("key without its id")
+        .iter()
+        .all(|r| r["action"] == "manual" && r["params"]["intended_action"] == "delete_access_key"));
 }
 
 /// A custom rule whose `lib.manual` is given parameters that are not an object fails the

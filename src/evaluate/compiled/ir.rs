@@ -111,6 +111,16 @@ pub(super) enum Made {
     UserResource([Value; 3]),
     /// `lib.key_resource(user, key)`: its keys in order (`arn`, `id`, `type`, `user`).
     KeyResource([Value; 4]),
+    /// `lib.key_remediation(user, key, action)` where the key's id is a string:
+    /// `{"action": action, "params": {"access_key_id": id, "user_name": name}}`, or for a
+    /// break-glass user `{"action": "manual", "params": {"access_key_id": id, "break_glass":
+    /// true, "intended_action": action, "user_name": name}}`. The keys (`action`, `params`,
+    /// then the params' in order) and `manual`, made once.
+    KeyRemediation {
+        outer: [Value; 2],
+        params: [Value; 4],
+        manual: Value,
+    },
 }
 
 /// What a value is matched against: `x := v`, `some [a, _] in c`, a parameter.

@@ -1210,6 +1210,17 @@ impl<'a> Lowering<'a> {
                             "key_resource" => Some(Made::KeyResource(
                                 ["arn", "id", "type", "user"].map(Value::from),
                             )),
+                            "key_remediation" => Some(Made::KeyRemediation {
+                                outer: ["action", "params"].map(Value::from),
+                                params: [
+                                    "access_key_id",
+                                    "break_glass",
+                                    "intended_action",
+                                    "user_name",
+                                ]
+                                .map(Value::from),
+                                manual: Value::from("manual"),
+                            }),
                             _ => None,
                         };
                         Ok(Callee::Library(body, made))

@@ -282,6 +282,53 @@ impl<'p> Run<'p> {
                 let parts = parts.map_err(|e| Stop::Bail(format!("{e:#}")))?;
                 Ok(members(keys, parts))
             }
+            (
+                Made::KeyRemediation {
+                    outer,
+                    params,
+                    manual,
+                },
+                [user, key, action],
+            ) => {
+                let user = self.expr(user, frame)?;
+                let key = self.expr(key, frame)?;
+                let action = self.expr(action, frame)?;
+                if [&user, &key, &action].contains(&&Value::Undefined) {
+                    return Ok(Lazy::Value(Value::Undefined));
+                }
+                let env = self.library_values()?;
+                let parts = library::key_remediation_parts(env, &user, &key);
+                let Some(parts) = parts.map_err(|e| Stop::Bail(format!("{e:#}")))? else {
+                    let value = f(env, &[user, key, action]);
+                    return value
+                        .map(Lazy::Value)
+                        .map_err(|e| Stop::Bail(format!("{e:#}")));
+                };
+                if parts.user_name == Value::Undefined {
+                    return Ok(Lazy::Value(Value::Undefined));
+                }
+                let value = |v: Value| Lazy::Value(v);
+                let [access_key_id, break_glass, intended_action, user_name] = params;
+                let (action, members) = if parts.break_glass {
+                    let members = vec![
+                        (access_key_id.clone(), value(parts.id)),
+                        (break_glass.clone(), value(Value::Bool(true))),
+                        (intended_action.clone(), value(action)),
+                        (user_name.clone(), value(parts.user_name)),
+                    ];
+                    (manual.clone(), members)
+                } else {
+                    let members = vec![
+                        (access_key_id.clone(), value(parts.id)),
+                        (user_name.clone(), value(parts.user_name)),
+                    ];
+                    (action, members)
+                };
+                Ok(Lazy::Object(vec![
+                    (outer[0].clone(), value(action)),
+                    (outer[1].clone(), Lazy::Object(members)),
+                ]))
+            }
             (Made::Manual { .. }, [params, task]) => {
                 let params = self.lazy(params, frame)?;
                 let task = self.expr(task, frame)?;

@@ -658,6 +658,32 @@ fn manual(params: &Value, task: &Value) -> Result<Value> {
     ]))
 }
 
+/// `key_remediation(user, key, action)` where the key's id is a string, as its parts: the
+/// user's name (undefined makes the whole undefined) and whether the user is break-glass.
+/// `None` where the key's id is not a string (the library's own value is made then).
+pub(crate) struct KeyRemediationParts {
+    pub(crate) id: Value,
+    pub(crate) user_name: Value,
+    pub(crate) break_glass: bool,
+}
+
+/// The parts of `key_remediation(user, key, action)` (see [`KeyRemediationParts`]), reached
+/// exactly as [`key_remediation`] reaches them, errors included.
+pub(crate) fn key_remediation_parts(
+    env: &Env,
+    user: &Value,
+    key: &Value,
+) -> Result<Option<KeyRemediationParts>> {
+    if !is_string(&object_get(key, &text("access_key_id"), &Value::Null)?) {
+        return Ok(None);
+    }
+    Ok(Some(KeyRemediationParts {
+        id: dot(key, "access_key_id"),
+        break_glass: is_break_glass(env, user)?,
+        user_name: dot(user, "user_name"),
+    }))
+}
+
 fn key_remediation(env: &Env, user: &Value, key: &Value, action: &Value) -> Result<Value> {
     if is_string(&object_get(key, &text("access_key_id"), &Value::Null)?) {
         let params = object_of([("access_key_id", dot(key, "access_key_id"))]);
