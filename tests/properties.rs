@@ -337,6 +337,37 @@ fn custom_rules_agree_with_the_native_library_on_synthetic_organisations() {
     }
 }
 
+/// Custom rules over the accounts alone (alias, member root, credential report) run over
+/// shards whose users are only counted: the same findings as the plain path.
+#[test]
+fn account_level_custom_rules_agree_over_counted_users() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "org_account_alias.rego",
+        "org_member_root_credentials.rego",
+        "org_credential_report_missing.rego",
+    ] {
+        std::fs::copy(custom_policies()[0].join(file), dir.path().join(file)).unwrap();
+    }
+    let dirs = [dir.path().to_path_buf()];
+    for seed in 1..=2 {
+        let mut s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+            seed,
+            accounts: 4,
+            users: 120,
+        });
+        // Findings to make: an account without an alias or a credential report.
+        s.accounts[1].alias = None;
+        s.accounts[2].credential_report = None;
+        let fast = findings_of(&s, Path::Fast, Config::default(), &dirs);
+        assert!(
+            fast.iter().any(|f| f.rule_id.starts_with("ORG")),
+            "seed {seed}"
+        );
+        check_paths_with(&s, &dirs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
+
 /// Accounts out of order, and two accounts with one id (each user twice): the findings are in
 /// report order, each once, and the same on both paths.
 #[test]
