@@ -76,15 +76,25 @@ pub(super) fn run(
     let mut found: Vec<Distinct> = (0..n).map(|_| Distinct::default()).collect();
     let mut ends: Vec<Option<Part>> = (0..n).map(|_| None).collect();
     let mut failed = None;
+    // Fewer shards than two per core (a snapshot of one large account, a credential report):
+    // the rules of each shard are split between the cores too, each group making the shard's
+    // values itself, so that no core waits while the other runs every rule.
+    let groups = if shards.len() >= 2 * crate::cores() {
+        1
+    } else {
+        crate::cores().clamp(1, n.max(1))
+    };
     crate::parallel::in_order(
-        shards.len(),
+        shards.len() * groups,
         Keys::default,
-        |keys, s| {
+        |keys, item| {
+            let (s, group) = (item / groups, item % groups);
             let input = shard_input(snapshot, shards[s].clone(), rules.users, base, keys)?;
-            Ok((0..n)
+            Ok((group..n)
+                .step_by(groups)
                 .map(|r| {
                     if stopped[r].load(Ordering::Relaxed) {
-                        return Part::Skipped;
+                        return (r, Part::Skipped);
                     }
                     let started = Instant::now();
                     let spent = Duration::from_nanos(used[r].load(Ordering::Relaxed));
@@ -95,14 +105,14 @@ pub(super) fn run(
                     if !matches!(part, Part::Found(_)) {
                         stopped[r].store(true, Ordering::Relaxed);
                     }
-                    part
+                    (r, part)
                 })
-                .collect::<Vec<Part>>())
+                .collect::<Vec<(usize, Part)>>())
         },
-        &mut |shard: Result<Vec<Part>, InputError>| {
+        &mut |shard: Result<Vec<(usize, Part)>, InputError>| {
             match shard {
                 Ok(parts) => {
-                    for (r, part) in parts.into_iter().enumerate() {
+                    for (r, part) in parts {
                         match part {
                             Part::Found(findings) if ends[r].is_none() => {
                                 found[r].extend(findings);
