@@ -264,7 +264,7 @@ impl Evaluator {
         ctx: &Context,
         rules: &[RuleMetadata],
         interpreted: &[usize],
-    ) -> Result<Vec<(usize, RuleOutcome)>, PolicyError> {
+    ) -> Result<Vec<Outcome>, PolicyError> {
         let input_error = |e: super::input::InputError| PolicyError::Eval(e.to_string());
         let fast = self.strategy == Strategy::Fast;
         let made = |users: Users| {
@@ -273,12 +273,13 @@ impl Evaluator {
             tracing::debug!("the input ({users:?}) made in {:?}", started.elapsed());
             input
         };
-        // The library's values read the config and the organization, never the users.
-        let counted = made(if fast { Users::Counted } else { Users::Whole })?;
+        // On the fast path, the input with each account's users counted: the library's values
+        // read the config and the organization, never the users. On the plain path, whole.
+        let base = made(if fast { Users::Counted } else { Users::Whole })?;
         let started = std::time::Instant::now();
         let mut native = match (&self.native_library, self.strategy) {
-            (Some((base, aliases)), Strategy::Fast) => {
-                Some(native_library_engine(base, aliases, ctx, &counted)?)
+            (Some((base_engine, aliases)), Strategy::Fast) => {
+                Some(native_library_engine(base_engine, aliases, ctx, &base)?)
             }
             _ => None,
         };
@@ -291,67 +292,10 @@ impl Evaluator {
         if let (Some((_, env)), None, false) = (&native, &self.compiled, custom.is_empty()) {
             self.compiled = Some(self.compile_rules(ctx, env, &custom));
         }
-        let mut done: Vec<(usize, RuleOutcome)> = Vec::with_capacity(interpreted.len());
-        let mut rest: Vec<usize> = Vec::new();
-        // Compiled custom rules that never read the accounts run once over the small input;
-        // those proven account-wise, a few accounts at a time.
-        let (mut accountless, mut wise) = (Vec::new(), Vec::new());
-        if let (Some(_), Some(program)) = (&native, &self.compiled) {
-            for &i in interpreted.iter().filter(|&&i| !rules[i].bundled) {
-                let path = format!("{}.deny", rules[i].package);
-                if program.status(&path).is_err() {
-                } else if !program.reads_accounts(&path) {
-                    accountless.push(i);
-                } else if program.account_wise(&path) {
-                    wise.push(i);
-                }
-            }
-        }
-        if let (Some((engine, env)), Some(program)) = (&native, &self.compiled) {
-            let data = engine.get_data();
-            let limit = self.rule_time_limit;
-            for (chosen, sharded) in [(&accountless, false), (&wise, true)] {
-                if chosen.is_empty() {
-                    continue;
-                }
-                let rules_meta: Vec<&RuleMetadata> = chosen.iter().map(|&i| &rules[i]).collect();
-                let part = super::sharded::Rules {
-                    program,
-                    data: &data,
-                    env,
-                    rules: &rules_meta,
-                    limit,
-                    shard_users: self.shard_users,
-                    users: shard_users_input(program, &rules_meta),
-                };
-                let started = std::time::Instant::now();
-                let outcomes = if sharded {
-                    super::sharded::run(snapshot, &counted, &part).map_err(input_error)?
-                } else {
-                    super::sharded::run_once(&counted, &part)
-                };
-                let how = if sharded {
-                    "account by account"
-                } else {
-                    "without the accounts"
-                };
-                tracing::debug!(
-                    "{} rules run {how} in {:?}",
-                    chosen.len(),
-                    started.elapsed()
-                );
-                for (&i, outcome) in chosen.iter().zip(outcomes) {
-                    match outcome {
-                        super::sharded::Outcome::Done(raws, elapsed) => {
-                            done.push((i, (raws, elapsed)))
-                        }
-                        super::sharded::Outcome::WholeInput => rest.push(i),
-                    }
-                }
-            }
-        }
-        let handled: Vec<usize> = wise.iter().chain(&accountless).copied().collect();
-        rest.extend(interpreted.iter().copied().filter(|i| !handled.contains(i)));
+        let (mut done, mut rest) = match &native {
+            Some(native) => self.run_in_parts(snapshot, &base, native, rules, interpreted)?,
+            None => (Vec::new(), interpreted.to_vec()),
+        };
         rest.sort_unstable();
         if !rest.is_empty() {
             // Bundled rules alone read the small input on the fast path (their tests pin
@@ -359,7 +303,7 @@ impl Evaluator {
             let small_input =
                 fast && rest.iter().all(|&i| rules[i].bundled) && !self.extends_bundle();
             let input = if small_input || !fast {
-                counted
+                base
             } else {
                 let whole = made(Users::Whole)?;
                 if let Some((engine, _)) = &mut native {
@@ -391,6 +335,76 @@ impl Evaluator {
         }
         done.sort_unstable_by_key(|(i, _)| *i);
         Ok(done)
+    }
+
+    /// Run the compiled custom rules of `interpreted` that need no whole input: those that
+    /// never read the accounts, once over `counted` (the input with each account's users
+    /// counted), and those proven account-wise, a few accounts at a time. Returns their
+    /// outcomes, and the rules left for the whole input: the others, and any that gave way.
+    fn run_in_parts(
+        &self,
+        snapshot: &Snapshot,
+        counted: &regorus::Value,
+        (engine, env): &(regorus::Engine, library::Env),
+        rules: &[RuleMetadata],
+        interpreted: &[usize],
+    ) -> Result<(Vec<Outcome>, Vec<usize>), PolicyError> {
+        let Some(program) = &self.compiled else {
+            return Ok((Vec::new(), interpreted.to_vec()));
+        };
+        let (mut accountless, mut wise, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+        for &i in interpreted {
+            let path = format!("{}.deny", rules[i].package);
+            let compiled = !rules[i].bundled && program.status(&path).is_ok();
+            if compiled && !program.reads_accounts(&path) {
+                accountless.push(i);
+            } else if compiled && program.account_wise(&path) {
+                wise.push(i);
+            } else {
+                rest.push(i);
+            }
+        }
+        let data = engine.get_data();
+        let mut done = Vec::with_capacity(accountless.len() + wise.len());
+        for (chosen, sharded) in [(&accountless, false), (&wise, true)] {
+            if chosen.is_empty() {
+                continue;
+            }
+            let rules_meta: Vec<&RuleMetadata> = chosen.iter().map(|&i| &rules[i]).collect();
+            let part = super::sharded::Rules {
+                program,
+                data: &data,
+                env,
+                rules: &rules_meta,
+                limit: self.rule_time_limit,
+                shard_users: self.shard_users,
+                users: shard_users_input(program, &rules_meta),
+            };
+            let started = std::time::Instant::now();
+            let outcomes = if sharded {
+                super::sharded::run(snapshot, counted, &part)
+                    .map_err(|e| PolicyError::Eval(e.to_string()))?
+            } else {
+                super::sharded::run_once(counted, &part)
+            };
+            let how = if sharded {
+                "account by account"
+            } else {
+                "without the accounts"
+            };
+            tracing::debug!(
+                "{} rules run {how} in {:?}",
+                chosen.len(),
+                started.elapsed()
+            );
+            for (&i, outcome) in chosen.iter().zip(outcomes) {
+                match outcome {
+                    super::sharded::Outcome::Done(raws, elapsed) => done.push((i, (raws, elapsed))),
+                    super::sharded::Outcome::WholeInput => rest.push(i),
+                }
+            }
+        }
+        Ok((done, rest))
     }
 
     /// Compile the `deny` of `rules` (custom rules) as the fast path evaluates them: with the
@@ -619,6 +633,9 @@ fn shard_users_input(program: &Program, rules: &[&RuleMetadata]) -> Users {
 
 /// A rule's findings (or its error), and the time it took.
 type RuleOutcome = (Result<Vec<Packed>, PolicyError>, std::time::Duration);
+
+/// A rule's outcome beside its position among the evaluation's rules.
+type Outcome = (usize, RuleOutcome);
 
 use super::sharded::Distinct;
 
