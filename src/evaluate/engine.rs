@@ -378,7 +378,12 @@ impl Evaluator {
                 rules: &rules_meta,
                 limit: self.rule_time_limit,
                 shard_users: self.shard_users,
-                users: shard_users_input(program, &rules_meta),
+                // Only shards have users to make; the rules run once read none.
+                users: if sharded {
+                    shard_users_input(program, &rules_meta)
+                } else {
+                    Users::Counted
+                },
             };
             let started = std::time::Instant::now();
             let outcomes = if sharded {
