@@ -19,6 +19,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use regorus::Value;
 use serde::ser::{self, Serialize};
 
+use super::serialize::Build;
+
 use crate::snapshot::{Account, Snapshot};
 
 /// Why a snapshot could not be made into engine values (a map key that is not a string or a
@@ -122,7 +124,7 @@ pub(crate) fn to_value<T: Serialize + ?Sized>(
     value: &T,
     keys: &mut Keys,
 ) -> Result<Value, InputError> {
-    value.serialize(ValueSerializer { keys })
+    super::serialize::to_tree(value, keys)
 }
 
 /// The field names met so far, each made into an engine string once. Struct field names are
@@ -178,332 +180,62 @@ impl Hasher for AddressHasher {
     }
 }
 
-struct ValueSerializer<'k> {
-    keys: &'k mut Keys,
-}
+impl Build for Keys {
+    type Node = Value;
+    type Key = Value;
+    type Members = BTreeMap<Value, Value>;
+    type Error = InputError;
 
-/// An integer as serde_json holds it: unsigned when not negative.
-fn signed(v: i64) -> Value {
-    match u64::try_from(v) {
-        Ok(u) => Value::from(u),
-        Err(_) => Value::from(v),
-    }
-}
-
-/// A float as serde_json holds it: `null` when it is not finite.
-fn float(v: f64) -> Value {
-    if v.is_finite() {
-        Value::from(v)
-    } else {
+    fn null(&mut self) -> Value {
         Value::Null
     }
-}
-
-fn object(map: BTreeMap<Value, Value>) -> Value {
-    if map.is_empty() {
-        Value::new_object()
-    } else {
-        Value::from(map)
+    fn bool(&mut self, v: bool) -> Value {
+        Value::Bool(v)
     }
-}
-
-/// `{variant: value}`, as serde_json writes an enum variant with data.
-fn variant(name: &'static str, value: Value) -> Value {
-    Value::from(BTreeMap::from([(Value::from(name), value)]))
-}
-
-impl<'k> ser::Serializer for ValueSerializer<'k> {
-    type Ok = Value;
-    type Error = InputError;
-    type SerializeSeq = Seq<'k>;
-    type SerializeTuple = Seq<'k>;
-    type SerializeTupleStruct = Seq<'k>;
-    type SerializeTupleVariant = Seq<'k>;
-    type SerializeMap = Map<'k>;
-    type SerializeStruct = Map<'k>;
-    type SerializeStructVariant = Map<'k>;
-
-    fn serialize_bool(self, v: bool) -> Result<Value, InputError> {
-        Ok(Value::Bool(v))
+    fn unsigned(&mut self, v: u64) -> Value {
+        Value::from(v)
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, InputError> {
-        Ok(signed(v.into()))
+    fn negative(&mut self, v: i64) -> Value {
+        Value::from(v)
     }
-    fn serialize_i16(self, v: i16) -> Result<Value, InputError> {
-        Ok(signed(v.into()))
+    fn float(&mut self, v: f64) -> Value {
+        Value::from(v)
     }
-    fn serialize_i32(self, v: i32) -> Result<Value, InputError> {
-        Ok(signed(v.into()))
+    fn string(&mut self, v: &str) -> Value {
+        Value::from(v)
     }
-    fn serialize_i64(self, v: i64) -> Result<Value, InputError> {
-        Ok(signed(v))
+    fn array(&mut self, items: Vec<Value>) -> Value {
+        Value::from(items)
     }
-    fn serialize_i128(self, v: i128) -> Result<Value, InputError> {
-        if let Ok(u) = u64::try_from(v) {
-            Ok(Value::from(u))
-        } else if let Ok(i) = i64::try_from(v) {
-            Ok(Value::from(i))
-        } else {
-            Err(InputError(format!("the number {v} is out of range")))
-        }
+    fn name(&mut self, name: &'static str) -> Value {
+        self.key(name)
     }
-    fn serialize_u8(self, v: u8) -> Result<Value, InputError> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, InputError> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, InputError> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value, InputError> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value, InputError> {
-        u64::try_from(v)
-            .map(Value::from)
-            .map_err(|_| InputError(format!("the number {v} is out of range")))
-    }
-    fn serialize_f32(self, v: f32) -> Result<Value, InputError> {
-        Ok(float(v.into()))
-    }
-    fn serialize_f64(self, v: f64) -> Result<Value, InputError> {
-        Ok(float(v))
-    }
-    fn serialize_char(self, v: char) -> Result<Value, InputError> {
-        Ok(Value::from(v.to_string()))
-    }
-    fn serialize_str(self, v: &str) -> Result<Value, InputError> {
-        Ok(Value::from(v))
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<Value, InputError> {
-        Ok(Value::from(
-            v.iter()
-                .map(|b| Value::from(u64::from(*b)))
-                .collect::<Vec<_>>(),
-        ))
-    }
-    fn serialize_none(self) -> Result<Value, InputError> {
-        Ok(Value::Null)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, InputError> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<Value, InputError> {
-        Ok(Value::Null)
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value, InputError> {
-        Ok(Value::Null)
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<Value, InputError> {
-        Ok(Value::from(variant))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<Value, InputError> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        name: &'static str,
-        value: &T,
-    ) -> Result<Value, InputError> {
-        Ok(variant(name, value.serialize(self)?))
-    }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'k>, InputError> {
-        Ok(Seq {
-            keys: self.keys,
-            items: Vec::with_capacity(len.unwrap_or(0)),
-            variant: None,
-        })
-    }
-    fn serialize_tuple(self, len: usize) -> Result<Seq<'k>, InputError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        len: usize,
-    ) -> Result<Seq<'k>, InputError> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Seq<'k>, InputError> {
-        let mut seq = self.serialize_seq(Some(len))?;
-        seq.variant = Some(name);
-        Ok(seq)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'k>, InputError> {
-        Ok(Map {
-            keys: self.keys,
-            members: BTreeMap::new(),
-            next_key: None,
-            variant: None,
-        })
-    }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Map<'k>, InputError> {
-        self.serialize_map(Some(len))
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Map<'k>, InputError> {
-        let mut map = self.serialize_map(Some(len))?;
-        map.variant = Some(name);
-        Ok(map)
-    }
-}
-
-/// An array (or a tuple variant's `{variant: [...]}`) being made.
-struct Seq<'k> {
-    keys: &'k mut Keys,
-    items: Vec<Value>,
-    variant: Option<&'static str>,
-}
-
-impl Seq<'_> {
-    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        let item = value.serialize(ValueSerializer {
-            keys: &mut *self.keys,
-        })?;
-        self.items.push(item);
-        Ok(())
-    }
-
-    fn finish(self) -> Value {
-        let array = Value::from(self.items);
-        match self.variant {
-            Some(name) => variant(name, array),
-            None => array,
-        }
-    }
-}
-
-/// The four serde traits of a sequence differ only in name.
-macro_rules! sequence {
-    ($($kind:ident :: $add:ident),*) => {$(
-        impl ser::$kind for Seq<'_> {
-            type Ok = Value;
-            type Error = InputError;
-            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-                self.push(value)
-            }
-            fn end(self) -> Result<Value, InputError> {
-                Ok(self.finish())
-            }
-        }
-    )*};
-}
-
-sequence!(
-    SerializeSeq::serialize_element,
-    SerializeTuple::serialize_element,
-    SerializeTupleStruct::serialize_field,
-    SerializeTupleVariant::serialize_field
-);
-
-/// An object (or a struct variant's `{variant: {...}}`) being made.
-struct Map<'k> {
-    keys: &'k mut Keys,
-    members: BTreeMap<Value, Value>,
-    next_key: Option<Value>,
-    variant: Option<&'static str>,
-}
-
-impl Map<'_> {
-    fn member<T: Serialize + ?Sized>(&mut self, key: Value, value: &T) -> Result<(), InputError> {
-        let value = value.serialize(ValueSerializer {
-            keys: &mut *self.keys,
-        })?;
-        self.members.insert(key, value);
-        Ok(())
-    }
-
-    fn finish(self) -> Value {
-        let value = object(self.members);
-        match self.variant {
-            Some(name) => variant(name, value),
-            None => value,
-        }
-    }
-}
-
-impl ser::SerializeMap for Map<'_> {
-    type Ok = Value;
-    type Error = InputError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), InputError> {
-        let key = key.serialize(ValueSerializer {
-            keys: &mut *self.keys,
-        })?;
-        self.next_key = Some(map_key(key)?);
-        Ok(())
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        let key = self
-            .next_key
-            .take()
-            .ok_or_else(|| InputError("a map value without its key".into()))?;
-        self.member(key, value)
-    }
-    fn end(self) -> Result<Value, InputError> {
-        Ok(self.finish())
-    }
-}
-
-/// A struct and a struct variant differ only in name.
-macro_rules! structure {
-    ($($kind:ident),*) => {$(
-        impl ser::$kind for Map<'_> {
-            type Ok = Value;
-            type Error = InputError;
-            fn serialize_field<T: Serialize + ?Sized>(
-                &mut self,
-                name: &'static str,
-                value: &T,
-            ) -> Result<(), InputError> {
-                let key = self.keys.key(name);
-                self.member(key, value)
-            }
-            fn end(self) -> Result<Value, InputError> {
-                Ok(self.finish())
-            }
-        }
-    )*};
-}
-
-structure!(SerializeStruct, SerializeStructVariant);
-
-/// A map key as serde_json accepts one: a string, or a whole number, boolean or character,
-/// which become strings.
-fn map_key(key: Value) -> Result<Value, InputError> {
-    let text = match &key {
-        Value::String(_) => return Ok(key),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(_) => match (key.as_u64(), key.as_i64()) {
-            (Ok(u), _) => u.to_string(),
-            (_, Ok(i)) => i.to_string(),
+    fn map_key(&mut self, key: Value) -> Result<Value, InputError> {
+        let text = match &key {
+            Value::String(_) => return Ok(key),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(_) => match (key.as_u64(), key.as_i64()) {
+                (Ok(u), _) => u.to_string(),
+                (_, Ok(i)) => i.to_string(),
+                _ => return Err(key_error()),
+            },
             _ => return Err(key_error()),
-        },
-        _ => return Err(key_error()),
-    };
-    Ok(Value::from(text))
+        };
+        Ok(Value::from(text))
+    }
+    fn members(&mut self, _len: usize) -> BTreeMap<Value, Value> {
+        BTreeMap::new()
+    }
+    fn put(&mut self, members: &mut BTreeMap<Value, Value>, key: Value, value: Value) {
+        members.insert(key, value);
+    }
+    fn object(&mut self, members: BTreeMap<Value, Value>) -> Value {
+        if members.is_empty() {
+            Value::new_object()
+        } else {
+            Value::from(members)
+        }
+    }
 }
 
 fn key_error() -> InputError {
@@ -566,73 +298,8 @@ mod tests {
 
     #[test]
     fn every_serde_shape_is_what_the_json_tree_gives() {
-        #[derive(serde::Serialize)]
-        enum Shape {
-            Unit,
-            Newtype(i32),
-            Tuple(u8, String),
-            Struct { a: Option<f64>, b: Vec<i64> },
-        }
-        #[derive(serde::Serialize)]
-        struct Unit;
-        #[derive(serde::Serialize)]
-        struct Wrapper(u16);
-        #[derive(serde::Serialize)]
-        struct All {
-            negative: i64,
-            positive: i64,
-            unsigned: u64,
-            big: i128,
-            float: f64,
-            whole_float: f64,
-            infinite: f64,
-            nan: f32,
-            flag: bool,
-            letter: char,
-            none: Option<String>,
-            unit: (),
-            unit_struct: Unit,
-            wrapper: Wrapper,
-            pair: (i8, &'static str),
-            shapes: Vec<Shape>,
-            by_number: BTreeMap<u32, bool>,
-            by_flag: BTreeMap<bool, u8>,
-            empty: BTreeMap<String, String>,
-            nested: serde_json::Value,
-        }
-        let all = All {
-            negative: -5,
-            positive: 5,
-            unsigned: u64::MAX,
-            big: -(1 << 40),
-            float: 2.5,
-            whole_float: 3.0,
-            infinite: f64::INFINITY,
-            nan: f32::NAN,
-            flag: true,
-            letter: 'é',
-            none: None,
-            unit: (),
-            unit_struct: Unit,
-            wrapper: Wrapper(7),
-            pair: (-1, "x"),
-            shapes: vec![
-                Shape::Unit,
-                Shape::Newtype(-3),
-                Shape::Tuple(1, "t".into()),
-                Shape::Struct {
-                    a: Some(0.1),
-                    b: vec![1, -1],
-                },
-            ],
-            by_number: BTreeMap::from([(3, true), (10, false)]),
-            by_flag: BTreeMap::from([(false, 1)]),
-            empty: BTreeMap::new(),
-            nested: serde_json::json!({"a": [1, -2, 3.5, null, {"b": {}}], "c": ""}),
-        };
-        let made = direct(&all);
-        let expected = via_json(&all);
-        assert_same(&made, &expected);
+        let all = crate::evaluate::serialize::every_shape();
+        assert_same(&direct(&all), &via_json(&all));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod order;
 mod packed;
 pub mod policies;
 pub mod query;
+mod serialize;
 mod severity;
 mod sharded;
 mod stream;

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::tree::Tree as Json;
 use regorus::Value;
-use serde_json::Value as Json;
 
 use super::builtins;
 use super::ir::*;
@@ -90,10 +90,7 @@ fn field<'j>(json: &'j Json, name: &str) -> Lowered<&'j Json> {
 /// The one variant of an externally tagged enum: `{"Variant": {...}}`.
 fn variant(json: &Json) -> Lowered<(&str, &Json)> {
     match json.as_object() {
-        Some(o) if o.len() == 1 => {
-            let (k, v) = o.iter().next().expect("one member");
-            Ok((k.as_str(), v))
-        }
+        Some([(k, v)]) => Ok((k, v)),
         _ => unsupported("unexpected syntax tree node"),
     }
 }
@@ -856,7 +853,10 @@ impl<'a> Lowering<'a> {
                 if v.is_number() && v.as_i64().is_none() && v.as_u64().is_none() {
                     return unsupported("a number that is not an integer");
                 }
-                Expr::Const(Value::from(v.clone()))
+                match v.scalar() {
+                    Some(v) => Expr::Const(v),
+                    None => return unsupported("a literal that is not a scalar"),
+                }
             }
             "Var" | "RefDot" | "RefBrack" => self.reference(module, scope, expr)?,
             "Array" => Expr::Array(self.exprs(module, scope, field(e, "items")?)?),
@@ -902,7 +902,7 @@ impl<'a> Lowering<'a> {
                 match variant(operand)? {
                     ("Number", n) => {
                         let text = span_text(self.modules[module].contents, field(n, "span")?)?;
-                        match Value::from(field(n, "value")?.clone()) {
+                        match field(n, "value")?.scalar().unwrap_or(Value::Undefined) {
                             Value::Number(x) if !text.starts_with('-') => {
                                 let zero = regorus::Value::from(0u64);
                                 let Value::Number(zero) = zero else {

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde_json::Value as Json;
+use super::tree::Tree as Json;
 
 use super::lower::Unsupported;
 
@@ -23,11 +23,10 @@ struct Definition {
 }
 
 fn variant(json: &Json) -> Option<(&str, &Json)> {
-    let o = json.as_object()?;
-    (o.len() == 1).then(|| {
-        let (k, v) = o.iter().next().expect("one member");
-        (k.as_str(), v)
-    })
+    match json.as_object()? {
+        [(k, v)] => Some((k, v)),
+        _ => None,
+    }
 }
 
 fn var_name(expr: &Json) -> Option<&str> {
@@ -503,12 +502,11 @@ mod tests {
     fn stmts(policy: &str) -> Vec<Json> {
         let mut engine = regorus::Engine::new();
         engine.add_policy("t.rego".into(), policy.into()).unwrap();
-        let ast: Json = serde_json::from_str(&engine.get_ast_as_json().unwrap()).unwrap();
-        let rule = &ast[0]["ast"]["rules"][0]["Spec"];
-        rule["bodies"][0]["query"]["stmts"]
-            .as_array()
-            .unwrap()
-            .clone()
+        let mut keys = super::super::tree::Keys::default();
+        let ast = super::super::tree::to_tree(engine.get_modules(), &mut keys).unwrap();
+        let rule = ast.get(0).and_then(|m| m.get("rules")?.get(0)?.get("Spec"));
+        let body = rule.and_then(|r| r.get("bodies")?.get(0)?.get("query")?.get("stmts"));
+        body.and_then(Json::as_array).unwrap().clone()
     }
 
     #[test]
