@@ -273,25 +273,43 @@ impl Evaluator {
             tracing::debug!("the input ({users:?}) made in {:?}", started.elapsed());
             input
         };
-        // On the fast path, the input with each account's users counted: the library's values
-        // read the config and the organization, never the users. On the plain path, whole.
-        let base = made(if fast { Users::Counted } else { Users::Whole })?;
-        let started = std::time::Instant::now();
-        let mut native = match (&self.native_library, self.strategy) {
-            (Some((base_engine, aliases)), Strategy::Fast) => {
-                Some(native_library_engine(base_engine, aliases, ctx, &base)?)
-            }
-            _ => None,
-        };
-        tracing::debug!("the native library read in {:?}", started.elapsed());
-        // Custom rules are compiled (once per evaluator); the bundled rules left in Rego
-        // read only the small input on the fast path, where compiling them would cost more
-        // than it saves.
+        // Custom rules are compiled (once per evaluator, on the fast path) on a core of their
+        // own while the input and the library's values are made; the bundled rules left in
+        // Rego read only the small input on the fast path, where compiling them would cost
+        // more than it saves.
         let custom: Vec<&RuleMetadata> =
             self.policies.rules.iter().filter(|r| !r.bundled).collect();
-        if let (Some((_, env)), None, false) = (&native, &self.compiled, custom.is_empty()) {
-            self.compiled = Some(self.compile_rules(ctx, env, &custom));
+        let compiles = fast && self.native_library.is_some() && self.compiled.is_none();
+        let (policies, native_library) = (&self.policies, self.native_library.as_ref());
+        let (made_input, compiled) = std::thread::scope(|scope| {
+            let compiling = (compiles && !custom.is_empty())
+                .then(|| scope.spawn(|| compile_rules(policies, native_library, ctx, &custom)));
+            // On the fast path, the input with each account's users counted: the library's
+            // values read the config and the organization, never the users. On the plain
+            // path, whole.
+            let made_input =
+                made(if fast { Users::Counted } else { Users::Whole }).and_then(|base| {
+                    let started = std::time::Instant::now();
+                    let native = match native_library.filter(|_| fast) {
+                        Some((base_engine, aliases)) => {
+                            Some(native_library_engine(base_engine, aliases, ctx, &base)?)
+                        }
+                        None => None,
+                    };
+                    tracing::debug!("the native library read in {:?}", started.elapsed());
+                    Ok((base, native))
+                });
+            let compiled = compiling.map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            });
+            (made_input, compiled)
+        });
+        if compiled.is_some() {
+            self.compiled = compiled;
         }
+        let (base, mut native) = made_input?;
         let (mut done, mut rest) = match &native {
             Some(native) => self.run_in_parts(snapshot, &base, native, rules, interpreted)?,
             None => (Vec::new(), interpreted.to_vec()),
@@ -413,71 +431,84 @@ impl Evaluator {
     }
 
     /// Compile the `deny` of `rules` (custom rules) as the fast path evaluates them: with the
-    /// library's functions native (`env`, this evaluation's library values) and `ctx`'s data.
+    /// library's functions native and `ctx`'s data. It needs neither the snapshot nor the
+    /// library's values, so it runs beside the making of both.
     /// The engine compiled from holds the custom files and the library only, not every
     /// bundled rule (a fifth of the syntax tree to read); a reference into a package it lacks
     /// leaves its rule to the interpreter. A rule that cannot be compiled keeps the
     /// interpreter.
-    fn compile_rules(&self, ctx: &Context, env: &library::Env, rules: &[&RuleMetadata]) -> Program {
-        let entries: Vec<String> = rules
-            .iter()
-            .map(|rule| format!("{}.deny", rule.package))
-            .collect();
-        let Some((_, aliases)) = &self.native_library else {
-            return Program::empty();
-        };
-        let files = &self.policies.files;
-        let custom: BTreeSet<&str> = files
-            .iter()
-            .filter(|f| !f.bundled)
-            .map(|f| f.package.as_str())
-            .collect();
-        // The library, and the bundled helper packages beside it (`policies/lib/scp.rego`)
-        // that a custom file names: each module costs its syntax tree read.
-        let named = |package: &str| {
-            let name = package.strip_prefix("data.").unwrap_or(package);
-            files.iter().any(|f| !f.bundled && f.source.contains(name))
-        };
-        let needed = |f: &&PolicyFile| {
-            let library = f.package == "data.credwarden.lib"
-                || f.package.starts_with("data.credwarden.lib.")
-                || (f.path.starts_with("policies/lib/")
-                    && !f.path.ends_with("_test.rego")
-                    && named(&f.package));
-            !f.bundled
-                || (f.path != LIBRARY_FUNCTIONS && (library || custom.contains(f.package.as_str())))
-        };
-        let started = std::time::Instant::now();
-        let made = compile(files.iter().filter(needed)).and_then(|mut engine| {
-            set_data(&mut engine, ctx)?;
-            library::register(&mut engine, env, aliases)
-                .map_err(|e| PolicyError::Eval(format!("the native library: {e:#}")))?;
-            Ok(engine)
-        });
-        let Ok(mut engine) = made else {
-            return Program::empty();
-        };
-        tracing::debug!("the custom rules' engine made in {:?}", started.elapsed());
-        let packages: Vec<String> = files.iter().map(|f| f.package.clone()).collect();
-        let library = compiled::NativeLibrary {
-            names: library::all_names(aliases),
-        };
-        let started = std::time::Instant::now();
-        let program = Program::compile(&mut engine, &entries, Some(&library), &packages);
-        tracing::debug!("compiled the custom rules in {:?}", started.elapsed());
-        for (rule, entry) in rules.iter().zip(&entries) {
-            match program.status(entry) {
-                Ok(()) => tracing::debug!("{}: compiled", rule.id),
-                Err(why) => tracing::info!("{} runs in the Rego interpreter: {}", rule.id, why.0),
-            }
-        }
-        program
+    #[cfg(test)]
+    fn compile_rules(&self, ctx: &Context, rules: &[&RuleMetadata]) -> Program {
+        compile_rules(&self.policies, self.native_library.as_ref(), ctx, rules)
     }
 
     /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
     pub(crate) fn set_data(&mut self, ctx: &Context) -> Result<i64, PolicyError> {
         set_data(&mut self.engine, ctx)
     }
+}
+
+/// [`Evaluator::compile_rules`], of the policy set `policies` and the native library's base
+/// engine and aliases (`native_library`): what a thread of its own needs.
+fn compile_rules(
+    policies: &PolicySet,
+    native_library: Option<&(regorus::Engine, Aliases)>,
+    ctx: &Context,
+    rules: &[&RuleMetadata],
+) -> Program {
+    let entries: Vec<String> = rules
+        .iter()
+        .map(|rule| format!("{}.deny", rule.package))
+        .collect();
+    let Some((_, aliases)) = native_library else {
+        return Program::empty();
+    };
+    let files = &policies.files;
+    let custom: BTreeSet<&str> = files
+        .iter()
+        .filter(|f| !f.bundled)
+        .map(|f| f.package.as_str())
+        .collect();
+    // The library, and the bundled helper packages beside it (`policies/lib/scp.rego`)
+    // that a custom file names: each module costs its syntax tree read.
+    let named = |package: &str| {
+        let name = package.strip_prefix("data.").unwrap_or(package);
+        files.iter().any(|f| !f.bundled && f.source.contains(name))
+    };
+    let needed = |f: &&PolicyFile| {
+        let library = f.package == "data.credwarden.lib"
+            || f.package.starts_with("data.credwarden.lib.")
+            || (f.path.starts_with("policies/lib/")
+                && !f.path.ends_with("_test.rego")
+                && named(&f.package));
+        !f.bundled
+            || (f.path != LIBRARY_FUNCTIONS && (library || custom.contains(f.package.as_str())))
+    };
+    let started = std::time::Instant::now();
+    let made = compile(files.iter().filter(needed)).and_then(|mut engine| {
+        set_data(&mut engine, ctx)?;
+        library::register(&mut engine, &library::Env::inert(), aliases)
+            .map_err(|e| PolicyError::Eval(format!("the native library: {e:#}")))?;
+        Ok(engine)
+    });
+    let Ok(mut engine) = made else {
+        return Program::empty();
+    };
+    tracing::debug!("the custom rules' engine made in {:?}", started.elapsed());
+    let packages: Vec<String> = files.iter().map(|f| f.package.clone()).collect();
+    let library = compiled::NativeLibrary {
+        names: library::all_names(aliases),
+    };
+    let started = std::time::Instant::now();
+    let program = Program::compile(&mut engine, &entries, Some(&library), &packages);
+    tracing::debug!("compiled the custom rules in {:?}", started.elapsed());
+    for (rule, entry) in rules.iter().zip(&entries) {
+        match program.status(entry) {
+            Ok(()) => tracing::debug!("{}: compiled", rule.id),
+            Err(why) => tracing::info!("{} runs in the Rego interpreter: {}", rule.id, why.0),
+        }
+    }
+    program
 }
 
 /// The bundled file of the library's functions, which run natively on the fast path.
@@ -780,7 +811,7 @@ mod tests {
                 .iter()
                 .filter(|r| !r.bundled)
                 .collect();
-            let small = evaluator.compile_rules(&ctx, &env, &custom);
+            let small = evaluator.compile_rules(&ctx, &custom);
             for rule in &custom {
                 let path = format!("{}.deny", rule.package);
                 assert_eq!(
