@@ -15,6 +15,7 @@ mod accounts;
 mod builtins;
 #[cfg(test)]
 mod differential;
+mod from_ast;
 mod ir;
 pub(crate) mod lazy;
 mod lower;
@@ -36,16 +37,14 @@ pub(crate) use lazy::Lazy;
 use tree::Tree;
 
 /// The syntax tree of every policy of `engine`, each with its text: what regorus's
-/// `get_ast_as_json` gives, as a [`Tree`] made directly (no text written and parsed again).
+/// `get_ast_as_json` gives, as a [`Tree`] made directly from the syntax tree's types.
 fn syntax_tree(engine: &mut regorus::Engine) -> Result<Tree, Unsupported> {
     let sources = engine
         .get_policies()
         .map_err(|e| Unsupported(format!("no policies: {e}")))?;
     let mut keys = tree::Keys::default();
-    let modules = tree::to_tree(engine.get_modules(), &mut keys)
-        .map_err(|e| Unsupported(format!("no syntax tree: {e}")))?;
-    let Tree::Array(modules) = modules else {
-        return Err(Unsupported("the syntax tree is not a list".into()));
+    let Tree::Array(modules) = from_ast::modules(engine.get_modules(), &mut keys) else {
+        unreachable!("the modules make a list");
     };
     if modules.len() != sources.len() {
         return Err(Unsupported(

@@ -235,8 +235,9 @@ mod tests {
         }
     }
 
-    /// Every policy of the repository (bundled and benchmark), and a few forms that are not in it: regorus's syntax
-    /// tree made into this tree is what serde_json makes of it, member order included.
+    /// Every policy of the repository (bundled and benchmark), and a few forms that are not in
+    /// it: regorus's syntax tree made into this tree, through its `Serialize` and walked node
+    /// by node, is what serde_json makes of it, member order included.
     #[test]
     fn the_tree_is_serde_jsons() {
         let mut engine = regorus::Engine::new();
@@ -259,22 +260,37 @@ mod tests {
                 "forms.rego".into(),
                 r#"package forms
 import rego.v1
+import data.forms.x as ex
 x := {"a": 1.5, "b": [1, -2, 30000000000], "c": {1, "two"}, `raw`: null} if { true }
 y[k] := v if { some k, v in {"a": true} }
 z contains n if { n := 1 + 2 * 3 / 4 % 5; n != 0; not false }
 f(a, _) := a if { every i in [1] { i > 0 } } else := 0
+default d := -1
+w if { some k, v in {"a": 1}; k == "a"; v >= 1; v <= 2; v < 3; v > 0 }
+o := {k: v | some k in ["a"]; v := count(k) - 1 * 2 % 3} if { true }
+u := ({1} | {2}) & {1}
+g := q if { some i; q := [i | i := 1]; every j, l in ["x"] { j == 0; l == "x" } }
+h if { x with input.a as 1; not false; 1 in [1]; 0, 1 in [1] }
+m := input.a[b].c if { b := "b"; x = y; y := 2 }
 "#
                 .into(),
             )
             .expect("the forms parse");
         let modules = engine.get_modules();
         let mut keys = Keys::default();
-        for module in modules.iter() {
-            let tree = to_tree(module, &mut keys).expect("a tree");
+        let walked = super::super::from_ast::modules(modules, &mut keys);
+        let Tree::Array(walked) = walked else {
+            panic!("the modules make a list");
+        };
+        assert_eq!(walked.len(), modules.len());
+        for (module, walked) in modules.iter().zip(&walked) {
+            let serialized = to_tree(module, &mut keys).expect("a tree");
             let expected = serde_json::to_value(module).expect("a JSON value");
-            assert_eq!(json(&tree), expected);
-            let text = serde_json::to_string(&json(&tree)).expect("text");
-            assert_eq!(text, serde_json::to_string(&expected).expect("text"));
+            for tree in [&serialized, walked] {
+                assert_eq!(json(tree), expected);
+                let text = serde_json::to_string(&json(tree)).expect("text");
+                assert_eq!(text, serde_json::to_string(&expected).expect("text"));
+            }
         }
     }
 
