@@ -72,8 +72,8 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
     let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
     let config_bytes = args.eval.config.as_deref().map(read).transpose()?;
-    let mut evaluator = args.eval.evaluator()?;
     let ctx = Context { now, config };
+    let mut evaluator = args.eval.evaluator_for(&ctx)?;
     let stream = evaluator.stream(&input.snapshot, &ctx)?;
     let run = StreamedRun {
         input: &input,

@@ -225,11 +225,33 @@ impl EvalArgs {
     pub fn evaluator(&self) -> Result<credwarden::evaluate::Evaluator, Error> {
         let set = credwarden::evaluate::PolicySet::load(&self.policies)?;
         let mut evaluator = credwarden::evaluate::Evaluator::new(set)?;
-        evaluator.set_rule_time_limit(std::time::Duration::from_secs_f64(self.rule_time_limit));
-        evaluator.set_strategy(match self.engine {
+        evaluator.set_strategy(self.strategy());
+        self.limit(evaluator)
+    }
+
+    /// [`EvalArgs::evaluator`], for an evaluation under `ctx`: custom rules are compiled while
+    /// the policies are parsed.
+    pub fn evaluator_for(
+        &self,
+        ctx: &credwarden::evaluate::Context,
+    ) -> Result<credwarden::evaluate::Evaluator, Error> {
+        let set = credwarden::evaluate::PolicySet::load(&self.policies)?;
+        let evaluator = credwarden::evaluate::Evaluator::for_context(set, ctx, self.strategy())?;
+        self.limit(evaluator)
+    }
+
+    fn strategy(&self) -> credwarden::evaluate::Strategy {
+        match self.engine {
             Engine::Fast => credwarden::evaluate::Strategy::Fast,
             Engine::Rego => credwarden::evaluate::Strategy::Rego,
-        });
+        }
+    }
+
+    fn limit(
+        &self,
+        mut evaluator: credwarden::evaluate::Evaluator,
+    ) -> Result<credwarden::evaluate::Evaluator, Error> {
+        evaluator.set_rule_time_limit(std::time::Duration::from_secs_f64(self.rule_time_limit));
         Ok(evaluator)
     }
 }

@@ -202,8 +202,8 @@ fn stream_report(
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
-    let mut evaluator = args.eval.evaluator()?;
     let ctx = Context { now, config };
+    let mut evaluator = args.eval.evaluator_for(&ctx)?;
     let stream = evaluator.stream(&input.snapshot, &ctx)?;
     let evaluation = match args.output.as_deref() {
         Some(path) => output::write_atomic_buffered(path, |w| write(stream, &input, w))?,
@@ -355,11 +355,11 @@ fn evaluate_keeping(
     let live = matches!(source, Source::Live(_));
     let (input, config) = load_input(source, args.config.as_deref(), now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
-    let mut evaluator = args.evaluator()?;
     let ctx = Context {
         now,
         config: config.clone(),
     };
+    let mut evaluator = args.evaluator_for(&ctx)?;
     let evaluation = match keep {
         None => evaluator.evaluate(&input.snapshot, &ctx)?,
         Some(max) => report::kept::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),

@@ -81,6 +81,9 @@ pub struct Evaluator {
     /// The Rego rules compiled to native code (from the native library's engine), made on
     /// the first evaluation that needs them.
     compiled: Option<Program>,
+    /// The custom rules being compiled in the background ([`Evaluator::for_context`]), until
+    /// the first evaluation needs them.
+    compiling: Option<std::thread::JoinHandle<Program>>,
     policies: PolicySet,
     rule_time_limit: std::time::Duration,
     strategy: Strategy,
@@ -91,27 +94,76 @@ pub struct Evaluator {
 impl Evaluator {
     /// Parse every policy file. Syntax errors name the file, line and column.
     pub fn new(policies: PolicySet) -> Result<Evaluator, PolicyError> {
-        let engine = compile(policies.files.iter())?;
+        Evaluator::build(policies, None)
+    }
+
+    /// [`Evaluator::new`], made ready to evaluate under `ctx` with `strategy`: on the fast
+    /// path the custom rules are compiled for `ctx` in the background, while the policies are
+    /// parsed and, later, while the first evaluation makes its input. An evaluation under
+    /// another context compiles nothing again (as after a first evaluation).
+    pub fn for_context(
+        policies: PolicySet,
+        ctx: &Context,
+        strategy: Strategy,
+    ) -> Result<Evaluator, PolicyError> {
+        let mut evaluator =
+            Evaluator::build(policies, (strategy == Strategy::Fast).then_some(ctx))?;
+        evaluator.strategy = strategy;
+        Ok(evaluator)
+    }
+
+    /// The engines of `policies` — every policy, and the policies without the library's Rego
+    /// functions, which run natively — parsed side by side; with `ctx`, the custom rules
+    /// compiled in the background.
+    fn build(policies: PolicySet, ctx: Option<&Context>) -> Result<Evaluator, PolicyError> {
         let custom = policies.files.iter().filter(|f| !f.bundled);
-        let native_library = match Aliases::of(custom.map(|f| f.source.as_str())) {
-            Some(aliases) => {
-                let files = policies
-                    .files
-                    .iter()
-                    .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
-                Some((compile(files)?, aliases))
+        let aliases = Aliases::of(custom.map(|f| f.source.as_str()));
+        if aliases.is_none() {
+            tracing::info!(
+                "a custom policy uses `with … as …` or gives another package an alias of the library: the library's functions run in Rego, not natively"
+            );
+        }
+        let has_custom_rules = policies.rules.iter().any(|r| !r.bundled);
+        let compiling = match (ctx, &aliases) {
+            (Some(ctx), Some(aliases)) if has_custom_rules => {
+                let (policies, aliases, ctx) = (policies.clone(), aliases.clone(), ctx.clone());
+                let compile = move || {
+                    let custom: Vec<&RuleMetadata> =
+                        policies.rules.iter().filter(|r| !r.bundled).collect();
+                    compile_rules(&policies, Some(&aliases), &ctx, &custom)
+                };
+                // Without a thread, the first evaluation compiles them itself.
+                std::thread::Builder::new()
+                    .name("compile custom rules".into())
+                    .spawn(compile)
+                    .ok()
             }
-            None => {
-                tracing::info!(
-                    "a custom policy uses `with … as …` or gives another package an alias of the library: the library's functions run in Rego, not natively"
-                );
-                None
-            }
+            _ => None,
+        };
+        let (engine, native_engine) = std::thread::scope(|scope| {
+            let native_engine = aliases.is_some().then(|| {
+                scope.spawn(|| {
+                    let files = policies
+                        .files
+                        .iter()
+                        .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
+                    compile(files)
+                })
+            });
+            let engine = compile(policies.files.iter());
+            (engine, native_engine.map(joined))
+        });
+        // A policy that does not parse: the error of the engine of every policy.
+        let engine = engine?;
+        let native_library = match (native_engine, aliases) {
+            (Some(native_engine), Some(aliases)) => Some((native_engine?, aliases)),
+            _ => None,
         };
         Ok(Evaluator {
             engine,
             native_library,
             compiled: None,
+            compiling,
             policies,
             rule_time_limit: DEFAULT_RULE_TIME_LIMIT,
             strategy: Strategy::default(),
@@ -279,11 +331,14 @@ impl Evaluator {
         // more than it saves.
         let custom: Vec<&RuleMetadata> =
             self.policies.rules.iter().filter(|r| !r.bundled).collect();
-        let compiles = fast && self.native_library.is_some() && self.compiled.is_none();
+        let pending = self.compiling.take();
+        let compiles =
+            fast && self.native_library.is_some() && self.compiled.is_none() && pending.is_none();
         let (policies, native_library) = (&self.policies, self.native_library.as_ref());
+        let aliases = native_library.map(|(_, aliases)| aliases);
         let (made_input, compiled) = std::thread::scope(|scope| {
             let compiling = (compiles && !custom.is_empty())
-                .then(|| scope.spawn(|| compile_rules(policies, native_library, ctx, &custom)));
+                .then(|| scope.spawn(|| compile_rules(policies, aliases, ctx, &custom)));
             // On the fast path, the input with each account's users counted: the library's
             // values read the config and the organization, never the users. On the plain
             // path, whole.
@@ -299,11 +354,14 @@ impl Evaluator {
                     tracing::debug!("the native library read in {:?}", started.elapsed());
                     Ok((base, native))
                 });
-            let compiled = compiling.map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            });
+            let compiled = match pending {
+                Some(thread) => Some(
+                    thread
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                ),
+                None => compiling.map(joined),
+            };
             (made_input, compiled)
         });
         if compiled.is_some() {
@@ -439,7 +497,8 @@ impl Evaluator {
     /// interpreter.
     #[cfg(test)]
     fn compile_rules(&self, ctx: &Context, rules: &[&RuleMetadata]) -> Program {
-        compile_rules(&self.policies, self.native_library.as_ref(), ctx, rules)
+        let aliases = self.native_library.as_ref().map(|(_, aliases)| aliases);
+        compile_rules(&self.policies, aliases, ctx, rules)
     }
 
     /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
@@ -448,11 +507,18 @@ impl Evaluator {
     }
 }
 
-/// [`Evaluator::compile_rules`], of the policy set `policies` and the native library's base
-/// engine and aliases (`native_library`): what a thread of its own needs.
+/// The value of a scoped thread; its panic, if it panicked.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// [`Evaluator::compile_rules`], of the policy set `policies` and the names the native
+/// library's functions are called by (`aliases`): what a thread of its own needs.
 fn compile_rules(
     policies: &PolicySet,
-    native_library: Option<&(regorus::Engine, Aliases)>,
+    aliases: Option<&Aliases>,
     ctx: &Context,
     rules: &[&RuleMetadata],
 ) -> Program {
@@ -460,7 +526,7 @@ fn compile_rules(
         .iter()
         .map(|rule| format!("{}.deny", rule.package))
         .collect();
-    let Some((_, aliases)) = native_library else {
+    let Some(aliases) = aliases else {
         return Program::empty();
     };
     let files = &policies.files;
@@ -773,6 +839,42 @@ mod tests {
     /// rule with a composite head), and each
     /// compiled rule runs to the same `deny` set as the interpreter (with the same native
     /// library) over generated organisations, without giving way to the interpreter.
+    /// An evaluator made for its context compiles the custom rules in the background, its
+    /// first evaluation takes them, and it finds what one made plainly finds; on the reference
+    /// path it compiles nothing.
+    #[test]
+    fn an_evaluator_made_for_its_context_has_its_rules_compiled() {
+        let dirs = [
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/custom-policies")
+        ];
+        let ctx = Context {
+            now: crate::synthetic::collected_at() + chrono::Duration::days(3),
+            config: Config::default(),
+        };
+        let snapshot = crate::synthetic::generate(crate::synthetic::Spec {
+            seed: 3,
+            accounts: 3,
+            users: 120,
+        });
+        let set = || PolicySet::load(&dirs).unwrap();
+        let mut early = Evaluator::for_context(set(), &ctx, Strategy::Fast).unwrap();
+        assert!(early.compiling.is_some(), "compiling in the background");
+        let mut plain = Evaluator::new(set()).unwrap();
+        assert!(plain.compiled.is_none() && plain.compiling.is_none());
+        let found = early.evaluate(&snapshot, &ctx).unwrap().findings;
+        let program = early
+            .compiled
+            .as_ref()
+            .expect("the background compile is taken");
+        assert!(program.status("data.org.rules.user_owner_tag.deny").is_ok());
+        assert!(early.compiling.is_none());
+        assert!(found.iter().any(|f| f.rule_id == "ORG001"));
+        assert_eq!(found, plain.evaluate(&snapshot, &ctx).unwrap().findings);
+        let reference = Evaluator::for_context(set(), &ctx, Strategy::Rego).unwrap();
+        assert!(reference.compiled.is_none() && reference.compiling.is_none());
+        assert_eq!(reference.strategy(), Strategy::Rego);
+    }
+
     #[test]
     fn compiled_rules_give_the_interpreters_deny_sets() {
         let dirs = [
