@@ -204,6 +204,9 @@ impl Build for Keys {
     fn string(&mut self, v: &str) -> Value {
         Value::from(v)
     }
+    fn variant_name(&mut self, name: &'static str) -> Value {
+        self.key(name)
+    }
     fn array(&mut self, items: Vec<Value>) -> Value {
         Value::from(items)
     }
@@ -337,5 +340,21 @@ mod tests {
             &name_key(&users[0]),
             &name_key(&users[1])
         ));
+        // Unit variants (a key's status) are shared as the field names are.
+        let statuses: Vec<regorus::Rc<str>> = made["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["users"].as_array().unwrap().iter())
+            .flat_map(|u| u["access_keys"].as_array().unwrap().iter())
+            .filter_map(|k| match &k["status"] {
+                Value::String(s) if s.as_ref() == "Active" => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(statuses.len() >= 2);
+        assert!(statuses
+            .windows(2)
+            .all(|w| regorus::Rc::ptr_eq(&w[0], &w[1])));
     }
 }

@@ -25,6 +25,11 @@ pub(crate) trait Build {
     /// Only for a finite `v`.
     fn float(&mut self, v: f64) -> Self::Node;
     fn string(&mut self, v: &str) -> Self::Node;
+    /// A unit variant, written as its name (a key's `Active`, `Inactive`): a string that
+    /// a tree may share, as it shares its field names.
+    fn variant_name(&mut self, name: &'static str) -> Self::Node {
+        self.string(name)
+    }
     fn array(&mut self, items: Vec<Self::Node>) -> Self::Node;
     /// A struct's field name or a variant's name.
     fn name(&mut self, name: &'static str) -> Self::Key;
@@ -164,7 +169,7 @@ impl<'b, B: Build> ser::Serializer for Serializer<'b, B> {
         _index: u32,
         variant: &'static str,
     ) -> Result<B::Node, B::Error> {
-        Ok(self.build.string(variant))
+        Ok(self.build.variant_name(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
