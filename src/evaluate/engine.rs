@@ -123,21 +123,8 @@ impl Evaluator {
                 "a custom policy uses `with … as …` or gives another package an alias of the library: the library's functions run in Rego, not natively"
             );
         }
-        let has_custom_rules = policies.rules.iter().any(|r| !r.bundled);
         let compiling = match (ctx, &aliases) {
-            (Some(ctx), Some(aliases)) if has_custom_rules => {
-                let (policies, aliases, ctx) = (policies.clone(), aliases.clone(), ctx.clone());
-                let compile = move || {
-                    let custom: Vec<&RuleMetadata> =
-                        policies.rules.iter().filter(|r| !r.bundled).collect();
-                    compile_rules(&policies, Some(&aliases), &ctx, &custom)
-                };
-                // Without a thread, the first evaluation compiles them itself.
-                std::thread::Builder::new()
-                    .name("compile custom rules".into())
-                    .spawn(compile)
-                    .ok()
-            }
+            (Some(ctx), Some(aliases)) => start_compiling(&policies, aliases, ctx),
             _ => None,
         };
         let (engine, native_engine) = std::thread::scope(|scope| {
@@ -329,43 +316,30 @@ impl Evaluator {
         // own while the input and the library's values are made; the bundled rules left in
         // Rego read only the small input on the fast path, where compiling them would cost
         // more than it saves.
-        let custom: Vec<&RuleMetadata> =
-            self.policies.rules.iter().filter(|r| !r.bundled).collect();
-        let pending = self.compiling.take();
-        let compiles =
-            fast && self.native_library.is_some() && self.compiled.is_none() && pending.is_none();
-        let (policies, native_library) = (&self.policies, self.native_library.as_ref());
-        let aliases = native_library.map(|(_, aliases)| aliases);
-        let (made_input, compiled) = std::thread::scope(|scope| {
-            let compiling = (compiles && !custom.is_empty())
-                .then(|| scope.spawn(|| compile_rules(policies, aliases, ctx, &custom)));
-            // On the fast path, the input with each account's users counted: the library's
-            // values read the config and the organization, never the users. On the plain
-            // path, whole.
-            let made_input =
-                made(if fast { Users::Counted } else { Users::Whole }).and_then(|base| {
-                    let started = std::time::Instant::now();
-                    let native = match native_library.filter(|_| fast) {
-                        Some((base_engine, aliases)) => {
-                            Some(native_library_engine(base_engine, aliases, ctx, &base)?)
-                        }
-                        None => None,
-                    };
-                    tracing::debug!("the native library read in {:?}", started.elapsed());
-                    Ok((base, native))
-                });
-            let compiled = match pending {
-                Some(thread) => Some(
-                    thread
-                        .join()
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                ),
-                None => compiling.map(joined),
+        let native_library = self.native_library.as_ref();
+        let compiling = match (self.compiling.take(), native_library) {
+            (Some(pending), _) => Some(pending),
+            (None, Some((_, aliases))) if fast && self.compiled.is_none() => {
+                start_compiling(&self.policies, aliases, ctx)
+            }
+            _ => None,
+        };
+        // On the fast path, the input with each account's users counted: the library's values
+        // read the config and the organization, never the users. On the plain path, whole.
+        let made_input = made(if fast { Users::Counted } else { Users::Whole }).and_then(|base| {
+            let started = std::time::Instant::now();
+            let native = match native_library.filter(|_| fast) {
+                Some((base_engine, aliases)) => {
+                    Some(native_library_engine(base_engine, aliases, ctx, &base)?)
+                }
+                None => None,
             };
-            (made_input, compiled)
+            tracing::debug!("the native library read in {:?}", started.elapsed());
+            Ok((base, native))
         });
-        if compiled.is_some() {
-            self.compiled = compiled;
+        if let Some(thread) = compiling {
+            let program = thread.join();
+            self.compiled = Some(program.unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
         let (base, mut native) = made_input?;
         let (mut done, mut rest) = match &native {
@@ -512,6 +486,28 @@ fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
     thread
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// The custom rules of `policies` (if any) compiling for `ctx` on a thread of their own, to be
+/// joined by the evaluation that needs them; `None` when a thread cannot be started (the
+/// evaluation then compiles them itself).
+fn start_compiling(
+    policies: &PolicySet,
+    aliases: &Aliases,
+    ctx: &Context,
+) -> Option<std::thread::JoinHandle<Program>> {
+    if policies.rules.iter().all(|r| r.bundled) {
+        return None;
+    }
+    let (policies, aliases, ctx) = (policies.clone(), aliases.clone(), ctx.clone());
+    let compile = move || {
+        let custom: Vec<&RuleMetadata> = policies.rules.iter().filter(|r| !r.bundled).collect();
+        compile_rules(&policies, Some(&aliases), &ctx, &custom)
+    };
+    std::thread::Builder::new()
+        .name("compile custom rules".into())
+        .spawn(compile)
+        .ok()
 }
 
 /// [`Evaluator::compile_rules`], of the policy set `policies` and the names the native
