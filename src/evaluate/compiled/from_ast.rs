@@ -16,9 +16,9 @@ use regorus::Value;
 use super::tree::{Keys, Tree};
 
 /// The trees of `modules`, as `serde` writes `engine.get_modules()`.
-pub(super) fn modules(modules: &[regorus::unstable::Ref<Module>], keys: &mut Keys) -> Tree {
+pub(super) fn modules(modules: &[regorus::unstable::Ref<Module>], keys: &mut Keys) -> Vec<Tree> {
     let mut walk = Walk { keys };
-    Tree::Array(modules.iter().map(|m| walk.module(m)).collect())
+    modules.iter().map(|m| walk.module(m)).collect()
 }
 
 struct Walk<'k> {

@@ -43,9 +43,7 @@ fn syntax_tree(engine: &mut regorus::Engine) -> Result<Tree, Unsupported> {
         .get_policies()
         .map_err(|e| Unsupported(format!("no policies: {e}")))?;
     let mut keys = tree::Keys::default();
-    let Tree::Array(modules) = from_ast::modules(engine.get_modules(), &mut keys) else {
-        unreachable!("the modules make a list");
-    };
+    let modules = from_ast::modules(engine.get_modules(), &mut keys);
     if modules.len() != sources.len() {
         return Err(Unsupported(
             "policies and syntax trees differ in number".into(),
