@@ -486,6 +486,36 @@ fn a_rule_failing_in_one_shard_fails_as_in_the_interpreter() {
     }
 }
 
+/// An account-wise rule that makes one finding in every shard (a finding that names the first
+/// account, whichever account the rule is in) reports it once, as the interpreter does.
+#[test]
+fn a_finding_made_in_every_shard_is_reported_once() {
+    let s = credwarden::synthetic::generate(credwarden::synthetic::Spec {
+        seed: 6,
+        accounts: 4,
+        users: 12,
+    });
+    let first = &s.accounts[0].account_id;
+    let dir = tempfile::tempdir().unwrap();
+    one_rule(
+        dir.path(),
+        &format!(
+            "deny contains finding if {{\n\tsome account in lib.collected_accounts\n\tsome user in account.users\n\
+             \tcount(user.user_name) > 0\n\
+             \tfinding := {{\"account_id\": \"{first}\", \"resource\": lib.account_resource(\"{first}\"), \"message\": \"the estate has users\"}}\n}}"
+        ),
+    );
+    let reference = outcome(&s, dir.path(), Path::Rego, None);
+    assert_eq!(reference.matches("ORG950").count(), 1, "{reference}");
+    for shards in [None, Some(1), Some(5)] {
+        assert_eq!(
+            outcome(&s, dir.path(), Path::Fast, shards),
+            reference,
+            "shards of {shards:?} users"
+        );
+    }
+}
+
 /// A compiled account-wise rule that runs away is stopped at its time limit, with its name,
 /// however many shards share the time.
 #[test]

@@ -65,7 +65,20 @@ impl Packed {
         P: FnOnce(&mut Out) -> Option<()>,
         D: FnOnce(&mut Out) -> Option<()>,
     {
-        let mut out = Out(Vec::with_capacity(256));
+        // Written into this thread's scratch buffer, then copied once into a box of its size: no
+        // growing, no shrinking, no fresh memory but the finding's own.
+        let mut out = Out(SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())));
+        out.0.clear();
+        let packed = Self::write(parts, &mut out).map(|()| Packed(Box::from(out.0.as_slice())));
+        SCRATCH.with(|s| *s.borrow_mut() = out.0);
+        packed
+    }
+
+    fn write<P, D>(parts: Parts<'_, P, D>, out: &mut Out) -> Option<()>
+    where
+        P: FnOnce(&mut Out) -> Option<()>,
+        D: FnOnce(&mut Out) -> Option<()>,
+    {
         // The account id first: the stream groups by it without unpacking the rest.
         out.str(parts.account_id);
         out.str(parts.kind);
@@ -84,11 +97,10 @@ impl Packed {
             Some((action, params)) => {
                 out.byte(1);
                 out.str(action);
-                params(&mut out)?;
+                params(out)?;
             }
         }
-        (parts.details)(&mut out)?;
-        Some(Packed(out.0.into_boxed_slice()))
+        (parts.details)(out)
     }
 
     /// The finding's account id, read in place.
@@ -129,6 +141,11 @@ impl Packed {
             details,
         }
     }
+}
+
+thread_local! {
+    /// Where [`Packed::of`] writes a finding before it knows its size.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 // A detail's kind.

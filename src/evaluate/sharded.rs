@@ -73,7 +73,9 @@ pub(super) fn run(
         .collect();
     let stopped: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
     let used: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let mut found: Vec<Distinct> = (0..n).map(|_| Distinct::default()).collect();
+    // A rule's findings of every shard, appended: a finding made in two shards is made for one
+    // account, so both land in that account's section of the stream, which keeps it once.
+    let mut found: Vec<Vec<Packed>> = (0..n).map(|_| Vec::new()).collect();
     let mut ends: Vec<Option<Part>> = (0..n).map(|_| None).collect();
     let mut failed = None;
     // Fewer shards than two per core (a snapshot of one large account, a credential report):
@@ -142,7 +144,7 @@ pub(super) fn run(
         .map(|(r, (findings, end))| {
             let took = Duration::from_nanos(used[r].load(Ordering::Relaxed));
             match end {
-                None => Outcome::Done(Ok(findings.into_iter().collect()), took),
+                None => Outcome::Done(Ok(findings), took),
                 Some(Part::TimeLimit) => {
                     Outcome::Done(Err(time_limit(rules.rules[r], rules.limit)), took)
                 }
