@@ -127,19 +127,28 @@ impl Evaluator {
             (Some(ctx), Some(aliases)) => start_compiling(&policies, aliases, ctx),
             _ => None,
         };
+        let started = std::time::Instant::now();
         let (engine, native_engine) = std::thread::scope(|scope| {
             let native_engine = aliases.is_some().then(|| {
                 scope.spawn(|| {
+                    let started = std::time::Instant::now();
                     let files = policies
                         .files
                         .iter()
                         .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
-                    compile(files)
+                    let engine = compile(files);
+                    tracing::debug!(
+                        "the native library's engine parsed in {:?}",
+                        started.elapsed()
+                    );
+                    engine
                 })
             });
             let engine = compile(policies.files.iter());
+            tracing::debug!("the reference engine parsed in {:?}", started.elapsed());
             (engine, native_engine.map(joined))
         });
+        tracing::debug!("both engines parsed in {:?}", started.elapsed());
         // A policy that does not parse: the error of the engine of every policy.
         let engine = engine?;
         let native_library = match (native_engine, aliases) {

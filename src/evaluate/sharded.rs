@@ -9,7 +9,7 @@
 //! whole run's set; a rule that fails or gives way in any shard is run again over the whole
 //! input, so its error (or its interpreter's result) is the reference's.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use regorus::Value;
@@ -73,6 +73,9 @@ pub(super) fn run(
         .collect();
     let stopped: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
     let used: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    // How many findings each rule made in the last shard it ran over: the next shard's set
+    // starts that large, rather than growing (and rehashing) from empty.
+    let sizes: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
     // A rule's findings of every shard, appended: a finding made in two shards is made for one
     // account, so both land in that account's section of the stream, which keeps it once.
     let mut found: Vec<Vec<Packed>> = (0..n).map(|_| Vec::new()).collect();
@@ -101,7 +104,11 @@ pub(super) fn run(
                     let started = Instant::now();
                     let spent = Duration::from_nanos(used[r].load(Ordering::Relaxed));
                     let deadline = started + rules.limit.saturating_sub(spent);
-                    let part = run_rule(rules, &paths[r], &input, deadline);
+                    let size = sizes[r].load(Ordering::Relaxed);
+                    let part = run_rule(rules, &paths[r], &input, deadline, size);
+                    if let Part::Found(found) = &part {
+                        sizes[r].store(found.len(), Ordering::Relaxed);
+                    }
                     let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                     used[r].fetch_add(took, Ordering::Relaxed);
                     if !matches!(part, Part::Found(_)) {
@@ -163,7 +170,7 @@ pub(super) fn run_once(base: &Value, rules: &Rules<'_>) -> Vec<Outcome> {
         .map(|rule| {
             let started = Instant::now();
             let path = format!("{}.deny", rule.package);
-            let part = run_rule(rules, &path, base, started + rules.limit);
+            let part = run_rule(rules, &path, base, started + rules.limit, 0);
             let took = started.elapsed();
             match part {
                 Part::Found(findings) => Outcome::Done(Ok(findings), took),
@@ -204,8 +211,9 @@ pub(super) fn reader(
 }
 
 /// One rule over one shard's input.
-fn run_rule(rules: &Rules<'_>, path: &str, input: &Value, deadline: Instant) -> Part {
-    let mut findings = Distinct::default();
+/// `size`: how many findings to make room for.
+fn run_rule(rules: &Rules<'_>, path: &str, input: &Value, deadline: Instant, size: usize) -> Part {
+    let mut findings = Distinct::with_capacity_and_hasher(size, Default::default());
     let env = Some(rules.env);
     let members = rules.program.members(
         path,
