@@ -212,3 +212,37 @@ mod schema {
         );
     }
 }
+
+/// The policies are read while the snapshot loads, but errors come in the order a user fixes
+/// them: the config's, then the input's, then the policies'. Each run exits 2 with one line.
+#[test]
+fn errors_come_config_then_input_then_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("broken.rego"),
+        "package org.rules.broken\n\nimport rego.v1\n\ndeny contains x if {\n",
+    )
+    .unwrap();
+    let policy_dir = policies.to_str().unwrap();
+    let stderr_of = |args: &[&str]| {
+        let assert = credwarden()
+            .args(["scan", "--now", NOW, "--format", "json", "--policy", policy_dir])
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("");
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        stderr
+    };
+    let bad_snapshot = "fixtures/bad/snapshot-invalid-json.json";
+    let bad_config = "fixtures/bad/config-unknown-key.yaml";
+    let both = stderr_of(&["--snapshot", bad_snapshot]);
+    assert!(both.contains(bad_snapshot), "{both}");
+    let all = stderr_of(&["--snapshot", bad_snapshot, "--config", bad_config]);
+    assert!(all.contains(bad_config), "{all}");
+    let policy = stderr_of(&["--snapshot", DEMO]);
+    assert!(policy.contains("broken.rego"), "{policy}");
+}

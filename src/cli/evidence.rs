@@ -4,12 +4,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use credwarden::evaluate::Context;
 use credwarden::evidence::bundle::StreamedRun;
 use credwarden::evidence::{self, InputFile, Sources};
 use credwarden::Error;
 
-use super::scan::{load_input, InputArgs, Source};
+use super::scan::{load_with_evaluator, InputArgs, Source};
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
@@ -69,11 +68,9 @@ fn export(args: ExportArgs, v: super::Verbosity) -> Result<u8, Error> {
         .transpose()?;
     let source = args.input.source(v)?;
     let live = matches!(source, Source::Live(_));
-    let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
+    let (input, ctx, mut evaluator) = load_with_evaluator(source, &args.eval, now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
     let config_bytes = args.eval.config.as_deref().map(read).transpose()?;
-    let ctx = Context { now, config };
-    let mut evaluator = args.eval.evaluator_for(&ctx)?;
     let stream = evaluator.stream(&input.snapshot, &ctx)?;
     let run = StreamedRun {
         input: &input,

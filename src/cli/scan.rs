@@ -200,10 +200,8 @@ fn stream_report(
     write: impl FnOnce(FindingStream, &LoadedSnapshot, &mut dyn Write) -> std::io::Result<Evaluation>,
 ) -> Result<u8, Error> {
     let live = matches!(source, Source::Live(_));
-    let (input, config) = load_input(source, args.eval.config.as_deref(), now)?;
+    let (input, ctx, mut evaluator) = load_with_evaluator(source, &args.eval, now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
-    let ctx = Context { now, config };
-    let mut evaluator = args.eval.evaluator_for(&ctx)?;
     let stream = evaluator.stream(&input.snapshot, &ctx)?;
     let evaluation = match args.output.as_deref() {
         Some(path) => output::write_atomic_buffered(path, |w| write(stream, &input, w))?,
@@ -320,7 +318,41 @@ pub(super) fn load_input(
     now: DateTime<Utc>,
 ) -> Result<(LoadedSnapshot, Config), Error> {
     let config = Config::load(config_path)?;
-    let input = match source {
+    Ok((load_source(source, now)?, config))
+}
+
+/// The input, the evaluation's context (`now` and the config) and an evaluator made for it.
+/// The policies are read, parsed and their custom rules compiled on the other cores while the
+/// snapshot is loaded: neither needs the other. Errors come as [`load_input`] and then
+/// [`super::EvalArgs::evaluator_for`] give them: the config's, the input's, the policies'.
+pub(super) fn load_with_evaluator(
+    source: Source,
+    args: &super::EvalArgs,
+    now: DateTime<Utc>,
+) -> Result<(LoadedSnapshot, Context, credwarden::evaluate::Evaluator), Error> {
+    let config = Config::load(args.config.as_deref())?;
+    let ctx = Context { now, config };
+    let (input, evaluator) = std::thread::scope(|scope| {
+        let evaluator = std::thread::Builder::new()
+            .name("policies".into())
+            .spawn_scoped(scope, || args.evaluator_for(&ctx));
+        let input = load_source(source, now);
+        let evaluator = match evaluator {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            // No thread to be had: the policies after the input, as before.
+            Err(_) => args.evaluator_for(&ctx),
+        };
+        (input, evaluator)
+    });
+    let input = input?;
+    Ok((input, ctx, evaluator?))
+}
+
+/// Load (or take) the input of `source`.
+fn load_source(source: Source, now: DateTime<Utc>) -> Result<LoadedSnapshot, Error> {
+    Ok(match source {
         Source::Snapshot(path) => load_snapshot(path)?,
         Source::CredentialReport(path, generated) => {
             load_credential_report(path, generated, generated.unwrap_or(now))?
@@ -331,8 +363,7 @@ pub(super) fn load_input(
             InputKind::Snapshot,
             Default::default(),
         ),
-    };
-    Ok((input, config))
+    })
 }
 
 /// Load (or take) the snapshot, the config and the policies, and evaluate at `now`.
@@ -353,13 +384,9 @@ fn evaluate_keeping(
     keep: Option<usize>,
 ) -> Result<Evaluated, Error> {
     let live = matches!(source, Source::Live(_));
-    let (input, config) = load_input(source, args.config.as_deref(), now)?;
+    let (input, ctx, mut evaluator) = load_with_evaluator(source, args, now)?;
     let collection_failed = live && input.snapshot.accounts.iter().any(|a| a.error.is_some());
-    let ctx = Context {
-        now,
-        config: config.clone(),
-    };
-    let mut evaluator = args.evaluator_for(&ctx)?;
+    let config = ctx.config.clone();
     let evaluation = match keep {
         None => evaluator.evaluate(&input.snapshot, &ctx)?,
         Some(max) => report::kept::evaluate_kept(evaluator.stream(&input.snapshot, &ctx)?, max),

@@ -78,6 +78,10 @@ pub struct Evaluator {
     /// fast path, and the names policies call them by; `None` when a policy rules that out
     /// ([`Aliases::of`]).
     native_library: Option<(regorus::Engine, Aliases)>,
+    /// The data (`data.credwarden`) the native library's engine holds, analysed with it, when
+    /// it was made for a context ([`Evaluator::for_context`]): an evaluation with the same data
+    /// starts from that analysis instead of redoing it on its critical path.
+    native_data: Option<serde_json::Value>,
     /// The Rego rules compiled to native code (from the native library's engine), made on
     /// the first evaluation that needs them.
     compiled: Option<Program>,
@@ -127,6 +131,8 @@ impl Evaluator {
             (Some(ctx), Some(aliases)) => start_compiling(&policies, aliases, ctx),
             _ => None,
         };
+        // The data of `ctx`; an evaluation time out of range is reported by the evaluation.
+        let native_data = ctx.and_then(|ctx| data_of(ctx).ok()).map(|(data, _)| data);
         let started = std::time::Instant::now();
         let (engine, native_engine) = std::thread::scope(|scope| {
             let native_engine = aliases.is_some().then(|| {
@@ -136,9 +142,10 @@ impl Evaluator {
                         .files
                         .iter()
                         .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
-                    let engine = compile(files);
+                    let engine = compile(files)
+                        .and_then(|engine| analysed_with(engine, native_data.as_ref()));
                     tracing::debug!(
-                        "the native library's engine parsed in {:?}",
+                        "the native library's engine parsed (and analysed) in {:?}",
                         started.elapsed()
                     );
                     engine
@@ -155,9 +162,11 @@ impl Evaluator {
             (Some(native_engine), Some(aliases)) => Some((native_engine?, aliases)),
             _ => None,
         };
+        let native_data = native_data.filter(|_| native_library.is_some());
         Ok(Evaluator {
             engine,
             native_library,
+            native_data,
             compiled: None,
             compiling,
             policies,
@@ -339,7 +348,14 @@ impl Evaluator {
             let started = std::time::Instant::now();
             let native = match native_library.filter(|_| fast) {
                 Some((base_engine, aliases)) => {
-                    Some(native_library_engine(base_engine, aliases, ctx, &base)?)
+                    let analysed = self.native_data.as_ref();
+                    Some(native_library_engine(
+                        base_engine,
+                        aliases,
+                        analysed,
+                        ctx,
+                        &base,
+                    )?)
                 }
                 None => None,
             };
@@ -601,6 +617,13 @@ fn compile<'f>(
 
 /// `data.credwarden`: the evaluation time and the effective config. Returns the time in ns.
 fn set_data(engine: &mut regorus::Engine, ctx: &Context) -> Result<i64, PolicyError> {
+    let (data, now_ns) = data_of(ctx)?;
+    put_data(engine, data)?;
+    Ok(now_ns)
+}
+
+/// The data of `ctx` (`data.credwarden`), and its time in ns.
+fn data_of(ctx: &Context) -> Result<(serde_json::Value, i64), PolicyError> {
     let now_ns = ctx
         .now
         .timestamp_nanos_opt()
@@ -612,24 +635,52 @@ fn set_data(engine: &mut regorus::Engine, ctx: &Context) -> Result<i64, PolicyEr
             "config": ctx.config.policy_view(),
         }
     });
+    Ok((data, now_ns))
+}
+
+/// Make `data` the engine's only data.
+fn put_data(engine: &mut regorus::Engine, data: serde_json::Value) -> Result<(), PolicyError> {
     engine.clear_data();
     engine
         .add_data(regorus::Value::from(data))
-        .map_err(|e| PolicyError::Eval(e.to_string()))?;
-    Ok(now_ns)
+        .map_err(|e| PolicyError::Eval(e.to_string()))
+}
+
+/// `engine` with `data` (when given), analysed: regorus analyses the policies (statement
+/// order, loop hoisting) on the first evaluation after the data changes, which for the native
+/// library's engine is the reading of the library's values, on an evaluation's critical path.
+/// Done here it runs while the other engine is parsed. What is evaluated is a rule of the data
+/// alone; its value, or error, is not kept (an error comes again, the same, when the
+/// evaluation reads the library's values).
+fn analysed_with(
+    mut engine: regorus::Engine,
+    data: Option<&serde_json::Value>,
+) -> Result<regorus::Engine, PolicyError> {
+    if let Some(data) = data {
+        put_data(&mut engine, data.clone())?;
+        let _ = engine.eval_rule("data.credwarden.lib.now_ns".into());
+    }
+    Ok(engine)
 }
 
 /// `base` (the policies without the library's Rego functions) ready for this evaluation: its
 /// data and input set, and the library's functions registered as native extensions that read
 /// the library's values of this evaluation.
+///
+/// `analysed`: the data `base` holds and was analysed with, if any; the same data is not set
+/// again (which would discard the analysis).
 fn native_library_engine(
     base: &regorus::Engine,
     aliases: &Aliases,
+    analysed: Option<&serde_json::Value>,
     ctx: &Context,
     input: &regorus::Value,
 ) -> Result<(regorus::Engine, library::Env), PolicyError> {
     let mut engine = base.clone();
-    set_data(&mut engine, ctx)?;
+    let (data, _) = data_of(ctx)?;
+    if analysed != Some(&data) {
+        put_data(&mut engine, data)?;
+    }
     engine.set_input(input.clone());
     let eval = |e: anyhow::Error| PolicyError::Eval(format!("the native library: {e:#}"));
     let env = library::Env::read(&mut engine, input).map_err(eval)?;
@@ -844,9 +895,11 @@ mod tests {
     /// rule with a composite head), and each
     /// compiled rule runs to the same `deny` set as the interpreter (with the same native
     /// library) over generated organisations, without giving way to the interpreter.
-    /// An evaluator made for its context compiles the custom rules in the background, its
-    /// first evaluation takes them, and it finds what one made plainly finds; on the reference
-    /// path it compiles nothing.
+    /// An evaluator made for its context compiles the custom rules in the background and
+    /// analyses its native library's engine with the context's data; its first evaluation
+    /// takes both, and it finds what one made plainly finds, as does an evaluation under
+    /// another context (which sets its own data); on the reference path it compiles and
+    /// analyses nothing.
     #[test]
     fn an_evaluator_made_for_its_context_has_its_rules_compiled() {
         let dirs = [
@@ -864,8 +917,10 @@ mod tests {
         let set = || PolicySet::load(&dirs).unwrap();
         let mut early = Evaluator::for_context(set(), &ctx, Strategy::Fast).unwrap();
         assert!(early.compiling.is_some(), "compiling in the background");
+        assert_eq!(early.native_data, Some(data_of(&ctx).unwrap().0));
         let mut plain = Evaluator::new(set()).unwrap();
         assert!(plain.compiled.is_none() && plain.compiling.is_none());
+        assert!(plain.native_data.is_none());
         let found = early.evaluate(&snapshot, &ctx).unwrap().findings;
         let program = early
             .compiled
@@ -875,8 +930,16 @@ mod tests {
         assert!(early.compiling.is_none());
         assert!(found.iter().any(|f| f.rule_id == "ORG001"));
         assert_eq!(found, plain.evaluate(&snapshot, &ctx).unwrap().findings);
+        // Another evaluation time and config: the analysed data is not this one's.
+        let mut later = ctx.clone();
+        later.now += chrono::Duration::days(400);
+        later.config.thresholds.unused_days = 30;
+        let found = early.evaluate(&snapshot, &later).unwrap().findings;
+        assert_ne!(found, plain.evaluate(&snapshot, &ctx).unwrap().findings);
+        assert_eq!(found, plain.evaluate(&snapshot, &later).unwrap().findings);
         let reference = Evaluator::for_context(set(), &ctx, Strategy::Rego).unwrap();
         assert!(reference.compiled.is_none() && reference.compiling.is_none());
+        assert!(reference.native_data.is_none());
         assert_eq!(reference.strategy(), Strategy::Rego);
     }
 
@@ -899,7 +962,8 @@ mod tests {
             evaluator.set_data(&ctx).unwrap();
             let input = snapshot_input(&snapshot, Users::Whole).unwrap();
             let (base, aliases) = evaluator.native_library.as_ref().unwrap();
-            let (mut native, env) = native_library_engine(base, aliases, &ctx, &input).unwrap();
+            let (mut native, env) =
+                native_library_engine(base, aliases, None, &ctx, &input).unwrap();
             // Compiled from the whole engine (the bundled rules too), as the fast path's
             // engine holds them; a scan compiles only the custom rules, from a smaller one.
             let entries: Vec<String> = evaluator
