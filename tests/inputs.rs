@@ -228,7 +228,9 @@ fn errors_come_config_then_input_then_policies() {
     let policy_dir = policies.to_str().unwrap();
     let stderr_of = |args: &[&str]| {
         let assert = credwarden()
-            .args(["scan", "--now", NOW, "--format", "json", "--policy", policy_dir])
+            .args([
+                "scan", "--now", NOW, "--format", "json", "--policy", policy_dir,
+            ])
             .args(args)
             .assert()
             .code(2)

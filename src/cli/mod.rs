@@ -235,7 +235,13 @@ impl EvalArgs {
         &self,
         ctx: &credwarden::evaluate::Context,
     ) -> Result<credwarden::evaluate::Evaluator, Error> {
+        let started = std::time::Instant::now();
         let set = credwarden::evaluate::PolicySet::load(&self.policies)?;
+        tracing::debug!(
+            "{} policy files read, with their METADATA, in {:?}",
+            set.files.len(),
+            started.elapsed()
+        );
         let evaluator = credwarden::evaluate::Evaluator::for_context(set, ctx, self.strategy())?;
         self.limit(evaluator)
     }
