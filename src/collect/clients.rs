@@ -87,11 +87,22 @@ impl Intercept for ApiCalls {
     }
 }
 
+/// Adaptive retries (backoff, and a client-side rate limit that slows the client down after
+/// throttling), unless `mode` (`AWS_RETRY_MODE`, as the AWS CLI and SDKs read it) asks for
+/// `standard` or `legacy` ones: backoff only.
+fn retry_mode(mode: Option<&str>) -> RetryConfig {
+    match mode.map(str::trim) {
+        Some("standard" | "legacy") => RetryConfig::standard(),
+        _ => RetryConfig::adaptive(),
+    }
+}
+
 /// The standard credential chain (env, profiles, SSO, IMDS), `--profile`, `--region`, and
 /// `AWS_ENDPOINT_URL`; adaptive retries with backoff for throttling and transient errors.
 pub async fn load_config(opts: &CollectOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(opts.max_attempts.max(1)));
+    let mode = std::env::var("AWS_RETRY_MODE").ok();
+    let retry = retry_mode(mode.as_deref()).with_max_attempts(opts.max_attempts.max(1));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -198,4 +209,19 @@ pub async fn assume_role(
             aws_credential_types::provider::SharedCredentialsProvider::new(provider),
         )
         .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::retry::RetryMode;
+
+    #[test]
+    fn retries_are_adaptive_unless_aws_retry_mode_says_standard() {
+        assert_eq!(retry_mode(None).mode(), RetryMode::Adaptive);
+        assert_eq!(retry_mode(Some("adaptive")).mode(), RetryMode::Adaptive);
+        assert_eq!(retry_mode(Some("standard")).mode(), RetryMode::Standard);
+        assert_eq!(retry_mode(Some(" legacy ")).mode(), RetryMode::Standard);
+        assert_eq!(retry_mode(Some("bogus")).mode(), RetryMode::Adaptive);
+    }
 }

@@ -100,6 +100,12 @@ impl Emulator {
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             )
             .env("AWS_REGION", "us-east-1")
+            // Retries back off from 10 ms instead of the SDK's second (throttling tests).
+            // Standard retries (backoff only). The default, adaptive ones add a client-side rate
+            // limiter that slows the client after each throttled call: the throttling test
+            // slept for three minutes (172 s against 8 s), and 19 calls with one in ten
+            // throttled took about 70 s. Which mode `AWS_RETRY_MODE` picks is a unit test's.
+            .env("AWS_RETRY_MODE", "standard")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
