@@ -142,8 +142,8 @@ impl Evaluator {
                         .files
                         .iter()
                         .filter(|f| !(f.bundled && f.path == LIBRARY_FUNCTIONS));
-                    let engine = compile(files)
-                        .and_then(|engine| analysed_with(engine, native_data.as_ref()));
+                    let engine =
+                        compile(files).map(|engine| analysed_with(engine, native_data.as_ref()));
                     tracing::debug!(
                         "the native library's engine parsed (and analysed) in {:?}",
                         started.elapsed()
@@ -158,11 +158,13 @@ impl Evaluator {
         tracing::debug!("both engines parsed in {:?}", started.elapsed());
         // A policy that does not parse: the error of the engine of every policy.
         let engine = engine?;
-        let native_library = match (native_engine, aliases) {
-            (Some(native_engine), Some(aliases)) => Some((native_engine?, aliases)),
-            _ => None,
+        let (native_library, native_data) = match (native_engine, aliases) {
+            (Some(native_engine), Some(aliases)) => {
+                let (native_engine, data) = native_engine?;
+                (Some((native_engine, aliases)), data)
+            }
+            _ => (None, None),
         };
-        let native_data = native_data.filter(|_| native_library.is_some());
         Ok(Evaluator {
             engine,
             native_library,
@@ -646,21 +648,26 @@ fn put_data(engine: &mut regorus::Engine, data: serde_json::Value) -> Result<(),
         .map_err(|e| PolicyError::Eval(e.to_string()))
 }
 
-/// `engine` with `data` (when given), analysed: regorus analyses the policies (statement
-/// order, loop hoisting) on the first evaluation after the data changes, which for the native
-/// library's engine is the reading of the library's values, on an evaluation's critical path.
-/// Done here it runs while the other engine is parsed. What is evaluated is a rule of the data
-/// alone; its value, or error, is not kept (an error comes again, the same, when the
-/// evaluation reads the library's values).
+/// `engine` with `data` (when given), analysed, and the data it now holds: regorus analyses
+/// the policies (statement order, loop hoisting) on the first evaluation after the data
+/// changes, which for the native library's engine is the reading of the library's values, on
+/// an evaluation's critical path. Done here it runs while the other engine is parsed. What is
+/// evaluated is a rule of the data alone; its value, or error, is not kept (an error comes
+/// again, the same, when the evaluation reads the library's values). Data that cannot be set
+/// is left to the evaluation, which reports it.
 fn analysed_with(
     mut engine: regorus::Engine,
     data: Option<&serde_json::Value>,
-) -> Result<regorus::Engine, PolicyError> {
-    if let Some(data) = data {
-        put_data(&mut engine, data.clone())?;
-        let _ = engine.eval_rule("data.credwarden.lib.now_ns".into());
+) -> (regorus::Engine, Option<serde_json::Value>) {
+    let Some(data) = data else {
+        return (engine, None);
+    };
+    if put_data(&mut engine, data.clone()).is_err() {
+        engine.clear_data();
+        return (engine, None);
     }
-    Ok(engine)
+    let _ = engine.eval_rule("data.credwarden.lib.now_ns".into());
+    (engine, Some(data.clone()))
 }
 
 /// `base` (the policies without the library's Rego functions) ready for this evaluation: its
