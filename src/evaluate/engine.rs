@@ -152,7 +152,6 @@ impl Evaluator {
                 })
             });
             let engine = compile(policies.files.iter());
-            tracing::debug!("the reference engine parsed in {:?}", started.elapsed());
             (engine, native_engine.map(joined))
         });
         tracing::debug!("both engines parsed in {:?}", started.elapsed());

@@ -100,7 +100,6 @@ impl Emulator {
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             )
             .env("AWS_REGION", "us-east-1")
-            // Retries back off from 10 ms instead of the SDK's second (throttling tests).
             // Standard retries (backoff only). The default, adaptive ones add a client-side rate
             // limiter that slows the client after each throttled call: the throttling test
             // slept for three minutes (172 s against 8 s), and 19 calls with one in ten
