@@ -433,3 +433,57 @@ fn streamed_reports_survive_a_closed_pipe_and_a_missing_directory() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn verbose_names_the_slowest_rules_for_policy_authors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let run = |verbose: bool| {
+        let mut cmd = scan_demo(&[
+            "--policy",
+            "docs/examples/org-policies",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "none",
+        ]);
+        cmd.env_remove("CREDWARDEN_LOG");
+        if verbose {
+            cmd.arg("-v");
+        }
+        let output = cmd.output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = run(true);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("rules took"))
+        .unwrap_or_else(|| panic!("no line of the rules' times in:\n{stderr}"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let rules = report["rules"].as_array().unwrap().len();
+    assert!(
+        line.contains(&format!("{rules} rules took ")),
+        "{rules} rules: {line}"
+    );
+    // The five slowest, each a rule of the report with its time.
+    let (_, slowest) = line.split_once("the slowest: ").unwrap();
+    let (slowest, _) = slowest.split_once(" (").unwrap();
+    let named: Vec<&str> = slowest.split(", ").collect();
+    assert_eq!(named.len(), 5, "{line}");
+    for entry in named {
+        let (id, time) = entry.split_once(' ').unwrap();
+        assert!(
+            report["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["id"] == id),
+            "{id} is not a rule of the report"
+        );
+        assert!(time.ends_with(" ms"), "{entry}");
+    }
+    assert!(!run(false).contains("rules took"));
+}
