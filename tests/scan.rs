@@ -462,6 +462,10 @@ fn verbose_names_the_slowest_rules_for_policy_authors() {
         .lines()
         .find(|l| l.contains("rules took"))
         .unwrap_or_else(|| panic!("no line of the rules' times in:\n{stderr}"));
+    assert!(
+        !stderr.contains('\x1b'),
+        "no colour when not a terminal: {stderr}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let rules = report["rules"].as_array().unwrap().len();
     assert!(

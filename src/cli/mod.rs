@@ -27,6 +27,8 @@ mod query;
 mod remediate;
 mod scan;
 
+use std::io::IsTerminal;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
@@ -77,6 +79,9 @@ pub fn init_logging(v: Verbosity) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, as the text report does: a log piped into a
+        // file or a CI system's log keeps no escape codes.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_target(v.verbose > 1)
         .without_time()
         .try_init();
